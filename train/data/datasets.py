@@ -1,0 +1,222 @@
+"""Training patches and test sets for bicubic super-resolution (standard SR protocol).
+
+LR images are MATLAB bicubic downscales of the modcropped RGB HR image; for
+``color='y'`` both LR and HR are then converted to BT.601 Y. Pixel values stay in
+0..255 integer units because the models take pixel units.
+"""
+import hashlib
+import os
+from pathlib import Path
+
+import numpy as np
+import skimage
+import torch
+from skimage import data as skdata
+
+from train.registry import ConfigError
+
+from .image_io import (IMAGE_EXTENSIONS, ImageReadError, list_images, read_image, to_y_uint8,
+                       write_png)
+from .matlab_bicubic import imresize, modcrop
+
+COLORS = ("y", "rgb")
+
+# Natural colour photographs shipped inside scikit-image (no download needed).
+_DEFAULT_IMAGE_LOADERS = {
+    "astronaut": skdata.astronaut,
+    "chelsea": skdata.chelsea,
+    "coffee": skdata.coffee,
+    "rocket": skdata.rocket,
+    "motorcycle": lambda: skdata.stereo_motorcycle()[0],
+}
+
+
+class ImageTooSmallError(ValueError):
+    """An HR image is smaller than the training patch; the message names the file."""
+
+
+def default_images():
+    """``[(name, uint8 HxWx3 RGB)]``: scikit-image's bundled natural colour photos."""
+    return [(name, np.ascontiguousarray(load())) for name, load in _DEFAULT_IMAGE_LOADERS.items()]
+
+
+def resolve_hr_folders(paths):
+    """Image paths from files, flat folders, or DIV2K roots (their ``DIV2K_train_HR/``)."""
+    if isinstance(paths, (str, os.PathLike)):
+        paths = [paths]
+    images = []
+    for entry in map(Path, paths):
+        if entry.is_file() or entry.suffix.lower() in IMAGE_EXTENSIONS:
+            images.append(entry)  # a missing image file fails in read_image, naming it
+        elif (entry / "DIV2K_train_HR").is_dir():
+            images.extend(list_images(entry / "DIV2K_train_HR"))
+        else:
+            images.extend(list_images(entry))  # raises FileNotFoundError naming entry
+    return images
+
+
+def _check_color(color):
+    if color not in COLORS:
+        raise ConfigError(f"color must be one of {COLORS}, got {color!r}")
+
+
+def _convert_color(img, color):
+    """uint8 RGB or grey -> Y (HxW) or RGB (HxWx3)."""
+    if color == "y":
+        return to_y_uint8(img)
+    if img.ndim == 2:
+        return np.repeat(img[:, :, None], 3, axis=2)
+    return img
+
+
+def bicubic_lr(hr, scale):
+    """MATLAB bicubic LR of the modcropped HR image (uint8 in, uint8 out)."""
+    return imresize(modcrop(hr, scale), 1.0 / scale)
+
+
+def load_image_pair_from_array(name, hr_rgb, scale, color, lr_rgb=None):
+    """``(name, lr, hr)`` in ``color`` from an RGB/grey HR image; LR made if not given."""
+    _check_color(color)
+    hr_rgb = modcrop(hr_rgb, scale)
+    if lr_rgb is None:
+        lr_rgb = bicubic_lr(hr_rgb, scale)
+    expected = (hr_rgb.shape[0] // scale, hr_rgb.shape[1] // scale)
+    if lr_rgb.shape[:2] != expected:
+        raise ValueError(f"{name}: LR image is {lr_rgb.shape[1]}x{lr_rgb.shape[0]}, expected "
+                         f"{expected[1]}x{expected[0]} for x{scale} of the modcropped HR")
+    return name, _convert_color(lr_rgb, color), _convert_color(hr_rgb, color)
+
+
+def load_test_set(folder, scale, color="y"):
+    """``[(name, lr, hr)]`` uint8 from an HR folder; uses ``../LR_bicubic/X{scale}`` if present."""
+    folder = Path(folder)
+    lr_folder = folder.parent / "LR_bicubic" / f"X{scale}"
+    pairs = []
+    for path in list_images(folder):
+        lr_path = lr_folder / f"{path.stem}x{scale}.png"
+        lr_rgb = read_image(lr_path) if lr_path.is_file() else None
+        pairs.append(load_image_pair_from_array(path.stem, read_image(path), scale, color, lr_rgb))
+    return pairs
+
+
+class _LRDiskCache:
+    """LR images as PNG files, keyed by source identity (path + mtime, or name) and scale."""
+
+    def __init__(self, folder):
+        self.folder = Path(folder)
+
+    def _file(self, key, label):
+        digest = hashlib.sha1(key.encode()).hexdigest()[:16]
+        return self.folder / f"{Path(label).stem}_{digest}.png"
+
+    def get_or_make(self, key, label, hr, scale):
+        file = self._file(key, label)
+        if file.is_file():
+            try:
+                return read_image(file)
+            except ImageReadError:
+                pass  # a damaged cache entry is rebuilt below
+        lr = bicubic_lr(hr, scale)
+        write_png(file, lr)
+        return lr
+
+
+def _source_key(path):
+    stat = path.stat()
+    return f"{path.resolve()}|{stat.st_mtime_ns}|{stat.st_size}"
+
+
+def _default_image_key(name):
+    return f"skimage-{skimage.__version__}:{name}"
+
+
+def _to_chw_tensor(img):
+    chw = img[None] if img.ndim == 2 else img.transpose(2, 0, 1)
+    return torch.from_numpy(np.ascontiguousarray(chw, dtype=np.float32))
+
+
+class SRPatchDataset(torch.utils.data.Dataset):
+    """Random aligned (LR, HR) patches as float32 CxHxW tensors of 0..255 pixel values.
+
+    Randomness comes from torch's global RNG, so ``torch.manual_seed`` (and restoring
+    torch's RNG state on resume) makes the patch sequence reproducible.
+    """
+
+    def __init__(self, hr_sources, scale, patch_size, color="y", augment=True, repeat=1,
+                 cache_dir=None):
+        _check_positive_int("scale", scale)
+        _check_positive_int("patch_size", patch_size)
+        _check_positive_int("repeat", repeat)
+        if patch_size % scale:
+            raise ConfigError(f"patch_size {patch_size} must be divisible by scale {scale}")
+        _check_color(color)
+        self.scale = scale
+        self.patch_size = patch_size
+        self.color = color
+        self.augment = augment
+        self.repeat = repeat
+        self._cache = _LRDiskCache(cache_dir) if cache_dir is not None else None
+        self.pairs = [self._load_pair(*source) for source in self._sources(hr_sources)]
+        if not self.pairs:
+            raise ConfigError("hr_sources holds no images")
+
+    @staticmethod
+    def _sources(hr_sources):
+        """Yield ``(label, hr, cache key)``, reading one image at a time."""
+        if hr_sources is None:
+            for name, hr in default_images():
+                yield name, hr, _default_image_key(name)
+        else:
+            for path in resolve_hr_folders(hr_sources):
+                yield str(path), read_image(path), _source_key(path)
+
+    def _load_pair(self, label, hr, key):
+        h, w = hr.shape[:2]
+        if h < self.patch_size or w < self.patch_size:
+            raise ImageTooSmallError(f"image {label} is {w}x{h}, smaller than "
+                                     f"patch_size {self.patch_size}")
+        lr = None
+        if self._cache is not None:
+            lr = self._cache.get_or_make(f"{key}|x{self.scale}", label, hr, self.scale)
+        _, lr, hr = load_image_pair_from_array(label, hr, self.scale, self.color, lr)
+        return lr, hr
+
+    def __len__(self):
+        return len(self.pairs) * self.repeat
+
+    def __getitem__(self, index):
+        if not 0 <= index < len(self):
+            raise IndexError(f"index {index} out of range for {len(self)} patches")
+        lr, hr = self.pairs[index % len(self.pairs)]
+        lr_patch, hr_patch = self._random_crop(lr, hr)
+        if self.augment:
+            lr_patch, hr_patch = _random_flips(lr_patch, hr_patch)
+        return _to_chw_tensor(lr_patch), _to_chw_tensor(hr_patch)
+
+    def _random_crop(self, lr, hr):
+        lr_size = self.patch_size // self.scale
+        top = int(torch.randint(0, lr.shape[0] - lr_size + 1, ()))
+        left = int(torch.randint(0, lr.shape[1] - lr_size + 1, ()))
+        s = self.scale
+        return (lr[top:top + lr_size, left:left + lr_size],
+                hr[top * s:(top + lr_size) * s, left * s:(left + lr_size) * s])
+
+
+def _random_flips(*images):
+    """Apply the same random horizontal flip, vertical flip and transpose to all images."""
+    hflip, vflip, transpose = (torch.rand(3) < 0.5).tolist()
+    out = []
+    for img in images:
+        if hflip:
+            img = img[:, ::-1]
+        if vflip:
+            img = img[::-1]
+        if transpose:
+            img = img.swapaxes(0, 1)
+        out.append(img)
+    return out
+
+
+def _check_positive_int(key, value):
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
+        raise ConfigError(f"{key} must be a positive int, got {value!r}")

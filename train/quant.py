@@ -1,0 +1,274 @@
+"""Quantizers of the deployable binary SR networks, in two interchangeable backends.
+
+``brevitas``: Brevitas quantized layers; what is exported to QONNX/FINN.
+``torch``: the same forward arithmetic with plain PyTorch ops and custom autograd
+functions; a reference twin (tests check both agree) and the speed baseline.
+
+Integer semantics, shared by both backends and by the export:
+- every activation is an integer times a constant power-of-two scale;
+- binary values are +-1 with sign(0) = +1 (as in Brevitas and FINN);
+- binary convolutions see +-1 weights and inputs only, so their sums are exact
+  integers; per-channel scales are applied afterwards as separate elementwise ops.
+"""
+import math
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+import brevitas.nn as qnn
+from brevitas.core.bit_width import BitWidthConst
+from brevitas.core.utils import StatelessBuffer
+from brevitas.quant.base import IntQuant, SignedBinaryClampedConst
+from brevitas.quant.fixed_point import Int8WeightPerChannelFixedPoint
+from brevitas.quant.scaled_int import Int32Bias
+from brevitas.quant.solver import ActQuantSolver, WeightQuantSolver
+
+from train.registry import ConfigError
+
+BINARIZER_GRADS = ("ste", "clipped_ste", "approx_sign")
+BACKENDS = ("brevitas", "torch")
+
+
+class _SignSTE(torch.autograd.Function):
+    """sign with sign(0) = +1; backward selected by ``grad``."""
+
+    @staticmethod
+    def forward(ctx, x, grad):
+        ctx.save_for_backward(x)
+        ctx.grad = grad
+        return torch.where(x >= 0, torch.ones_like(x), -torch.ones_like(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        if ctx.grad == "ste":
+            return g, None
+        if ctx.grad == "clipped_ste":
+            return g * (x.abs() <= 1).to(g.dtype), None
+        # ApproxSign (Bi-Real Net): derivative of the piecewise quadratic 2x + x|x| on |x| < 1
+        return g * (2 - 2 * x.abs()).clamp(min=0), None
+
+
+def binary_sign(x, grad="clipped_ste"):
+    """+-1 binarizer with a selectable surrogate gradient."""
+    check_choice("binarizer grad", grad, BINARIZER_GRADS)
+    return _SignSTE.apply(x, grad)
+
+
+def check_choice(what, value, choices):
+    if value not in choices:
+        raise ConfigError(f"unknown {what} {value!r} (choose from {', '.join(choices)})")
+
+
+class _ConstScale(nn.Module):
+
+    def __init__(self, value):
+        super().__init__()
+        self.value = StatelessBuffer(torch.tensor(float(value)))
+
+    def forward(self, x):
+        return self.value()
+
+
+class SignBinaryQuant(nn.Module):
+    """Brevitas tensor quantizer: scale * sign(x) with a selectable surrogate gradient.
+
+    Follows the (value, scale, zero_point, bit_width) contract of Brevitas' BinaryQuant,
+    so its proxy exports as a QONNX ``BipolarQuant``.
+    """
+
+    def __init__(self, scaling_const: float, binarizer_grad: str):
+        super().__init__()
+        self.scaling_impl = _ConstScale(scaling_const)
+        self.bit_width = BitWidthConst(1)
+        self.zero_point = StatelessBuffer(torch.tensor(0.0))
+        self.binarizer_grad = binarizer_grad
+
+    def forward(self, x):
+        scale = self.scaling_impl(x)
+        return binary_sign(x, self.binarizer_grad) * scale, scale, self.zero_point(), self.bit_width()
+
+
+class BipolarActQuant(SignedBinaryClampedConst, ActQuantSolver):
+    tensor_quant = SignBinaryQuant
+    scaling_const = 1.0
+    binarizer_grad = "clipped_ste"
+    min_val = -1.0
+    max_val = 1.0
+
+
+class BipolarWeightQuant(SignedBinaryClampedConst, WeightQuantSolver):
+    tensor_quant = SignBinaryQuant
+    scaling_const = 1.0
+    binarizer_grad = "clipped_ste"
+
+
+class ConstScaleIntQuant(nn.Module):
+    """Brevitas tensor quantizer: ``fake_quant_int`` with a constant scale.
+
+    Brevitas' own const-scale activation quantizers derive the scale from a clipping
+    threshold divided by the integer range; this one states the scale itself.
+    """
+
+    def __init__(self, scaling_const: float, bit_width: int, signed: bool, narrow_range: bool):
+        super().__init__()
+        self.scaling_impl = _ConstScale(scaling_const)
+        self.bits, self.signed, self.narrow = int(bit_width), signed, narrow_range
+        self.bit_width = BitWidthConst(self.bits)
+        self.zero_point = StatelessBuffer(torch.tensor(0.0))
+
+    def forward(self, x):
+        scale = self.scaling_impl(x)
+        y = fake_quant_int(x, scale, self.bits, self.signed, self.narrow)
+        return y, scale, self.zero_point(), self.bit_width()
+
+
+class FixedPointActQuant(IntQuant, ActQuantSolver):
+    """Integer activation with a constant power-of-two scale (set per instance)."""
+    tensor_quant = ConstScaleIntQuant
+    scaling_const = 1.0
+    bit_width = 8
+
+
+class FixedPointWeightQuant(Int8WeightPerChannelFixedPoint):
+    """Narrow signed integer weights, per-output-channel power-of-two scale from max |w|."""
+
+
+def _round_ste(x):
+    return x + (torch.round(x) - x).detach()
+
+
+def fake_quant_int(x, scale, bits, signed, narrow=False):
+    """Round-half-even integer quantization with STE, as Brevitas' IntQuant computes it."""
+    lo = -(2 ** (bits - 1)) + int(narrow) if signed else 0
+    hi = 2 ** (bits - 1) - 1 if signed else 2 ** bits - 1
+    return torch.clamp(_round_ste(x / scale), lo, hi) * scale
+
+
+def pow2_weight_scale(w, bits):
+    """Per-output-channel power-of-two scale covering max |w| (Brevitas' PoT restriction)."""
+    max_abs = w.abs().flatten(1).amax(dim=1).clamp(min=1e-10)
+    log2 = torch.log2(max_abs / (2 ** (bits - 1) - 1))
+    exp = log2 + (torch.ceil(log2) - log2).detach()  # ceil with STE, like Brevitas' PoT scaling
+    return torch.pow(2.0, exp).view(-1, 1, 1, 1)
+
+
+class ActQuant(nn.Module):
+    """Integer activation quantizer: ``scale * clamp(round(x / scale))`` with scale = 2**scale_log2."""
+
+    def __init__(self, bits, scale_log2, signed, backend):
+        super().__init__()
+        check_choice("backend", backend, BACKENDS)
+        self.bits, self.signed, self.scale = bits, signed, 2.0 ** scale_log2
+        self.quant = None
+        if backend == "brevitas":
+            self.quant = qnn.QuantIdentity(
+                act_quant=FixedPointActQuant, bit_width=bits, signed=signed,
+                scaling_const=self.scale, return_quant_tensor=False)
+
+    def forward(self, x):
+        if self.quant is not None:
+            return self.quant(x)
+        return fake_quant_int(x, self.scale, self.bits, self.signed)
+
+
+class BinaryAct(nn.Module):
+    """sign(x + b_c): binary activation with a learnable per-channel bias (threshold)."""
+
+    def __init__(self, channels, grad, backend, learnable_bias=True):
+        super().__init__()
+        check_choice("binarizer grad", grad, BINARIZER_GRADS)
+        check_choice("backend", backend, BACKENDS)
+        self.grad = grad
+        self.bias = nn.Parameter(torch.zeros(1, channels, 1, 1), requires_grad=learnable_bias)
+        self.quant = None
+        if backend == "brevitas":
+            self.quant = qnn.QuantIdentity(
+                act_quant=BipolarActQuant, binarizer_grad=grad, return_quant_tensor=False)
+
+    def forward(self, x):
+        x = x + self.bias
+        if self.quant is not None:
+            return self.quant(x)
+        return binary_sign(x, self.grad)
+
+
+class BinaryConv2d(nn.Module):
+    """+-1 weights on +-1 inputs; padding with -1 (bit 0 of the bipolar encoding).
+
+    Returns the exact integer sum; its per-channel scale is applied by the caller.
+    """
+
+    def __init__(self, in_ch, out_ch, kernel_size, grad, backend):
+        super().__init__()
+        check_choice("binarizer grad", grad, BINARIZER_GRADS)
+        check_choice("backend", backend, BACKENDS)
+        self.pad = kernel_size // 2
+        self.grad = grad
+        if backend == "brevitas":
+            self.conv = qnn.QuantConv2d(
+                in_ch, out_ch, kernel_size, bias=False, weight_quant=BipolarWeightQuant,
+                weight_binarizer_grad=grad)
+        else:
+            self.conv = nn.Conv2d(in_ch, out_ch, kernel_size, bias=False)
+        self.backend = backend
+
+    @property
+    def weight(self):
+        return self.conv.weight
+
+    def forward(self, a):
+        a = F.pad(a, (self.pad,) * 4, value=-1.0)
+        if self.backend == "brevitas":
+            return self.conv(a)
+        return F.conv2d(a, binary_sign(self.conv.weight, self.grad))
+
+
+class IntConv2d(nn.Module):
+    """Integer conv on an input that is an integer times 2**in_scale_log2: narrow signed
+    ``weight_bits`` weights (per-channel power-of-two scale), int32 bias on the accumulator
+    scale, zero padding."""
+
+    def __init__(self, in_ch, out_ch, kernel_size, weight_bits, in_bits, in_scale_log2, in_signed,
+                 backend):
+        super().__init__()
+        check_choice("backend", backend, BACKENDS)
+        self.backend, self.weight_bits = backend, weight_bits
+        pad = kernel_size // 2
+        if backend == "brevitas":
+            self.conv = qnn.QuantConv2d(
+                in_ch, out_ch, kernel_size, padding=pad, bias=True,
+                weight_quant=FixedPointWeightQuant, weight_bit_width=weight_bits,
+                bias_quant=Int32Bias, input_quant=FixedPointActQuant, input_bit_width=in_bits,
+                input_signed=in_signed, input_scaling_const=2.0 ** in_scale_log2)
+        else:
+            self.conv = nn.Conv2d(in_ch, out_ch, kernel_size, padding=pad, bias=True)
+            self.in_quant = ActQuant(in_bits, in_scale_log2, in_signed, "torch")
+
+    @property
+    def weight(self):
+        return self.conv.weight
+
+    def forward(self, x):
+        if self.backend == "brevitas":
+            return self.conv(x)
+        x = self.in_quant(x)
+        w_scale = pow2_weight_scale(self.conv.weight, self.weight_bits)
+        w = fake_quant_int(self.conv.weight, w_scale, self.weight_bits, signed=True, narrow=True)
+        b = fake_quant_int(self.conv.bias, self.in_quant.scale * w_scale.flatten(), 32, signed=True)
+        return F.conv2d(x, w, b, padding=self.conv.padding)
+
+
+def exact_fp32_bound(terms, in_bits, weight_bits):
+    """Largest accumulator magnitude in units of the finest grid; fp32 sums are exact below 2**24."""
+    return terms * 2 ** (in_bits - 1 + weight_bits - 1)
+
+
+def require_exact_accumulation(layer_name, terms, in_bits, weight_bits):
+    bound = exact_fp32_bound(terms, in_bits, weight_bits)
+    if bound >= 2 ** 24:
+        raise ConfigError(
+            f"{layer_name}: {terms} terms of {in_bits}-bit inputs and {weight_bits}-bit weights "
+            f"can reach 2**{math.log2(bound):.1f}; float32 sums are exact only below 2**24 "
+            f"(use fewer channels or bits)")
