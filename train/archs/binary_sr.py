@@ -149,6 +149,7 @@ class BinarySR(nn.Module):
         out_ch = in_channels * scale * scale
         require_exact_accumulation("head", 9 * in_channels, 8, weight_bits)
         require_exact_accumulation("tail", 9 * channels, res_bits, weight_bits)
+        self.in_quant = ActQuant(8, PIXEL_SCALE_LOG2, False, backend)
         self.head = IntConv2d(in_channels, channels, 3, weight_bits, 8, PIXEL_SCALE_LOG2, False,
                               backend)
         self.head_act = make_activation(head_act, channels)
@@ -164,7 +165,7 @@ class BinarySR(nn.Module):
         self.out_quant = ActQuant(8, PIXEL_SCALE_LOG2, False, backend)
 
     def forward(self, pixels):
-        x = pixels * 2.0 ** PIXEL_SCALE_LOG2
+        x = self.in_quant(pixels * 2.0 ** PIXEL_SCALE_LOG2)
         r0 = self.head_quant(self.head_act(self.head(x)))
         r = r0
         for block in self.body:
