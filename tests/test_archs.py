@@ -1,9 +1,12 @@
 """Deployable binary SR architectures: shapes, integer semantics, and the torch twin."""
+import numpy as np
 import pytest
 import torch
 
 from train.archs import build_model
-from train.archs.binary_sr import BinaryResBlock, ChannelAffine, MonotonePReLU
+from train.archs.binary_sr import (BinaryResBlock, ChannelAffine, MonotonePReLU,
+                                   bicubic_phase_weights)
+from train.data.matlab_bicubic import imresize
 from train.registry import ConfigError
 
 SMALL = dict(channels=8, blocks=2)
@@ -61,8 +64,10 @@ def test_every_parameter_learns():
     model, _ = twin_models("BinarySRResNet", 2, 1)
     x = pixels(4, 1, 16, 16)
     model(x).sub(x.repeat_interleave(2, 2).repeat_interleave(2, 3)).abs().mean().backward()
-    frozen = [n for n, p in model.named_parameters() if p.grad is None or not p.grad.any()]
-    assert frozen == []
+    trainable = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    assert [n for n, p in model.named_parameters() if not p.requires_grad] == [
+        "global_skip.conv.conv.weight"]
+    assert [n for n, p in trainable if p.grad is None or not p.grad.any()] == []
 
 
 def test_residual_stream_holds_integers_on_its_grid():
@@ -118,5 +123,23 @@ def test_scale_belongs_to_the_run_not_the_model():
 
 
 def test_accumulator_that_float32_cannot_sum_exactly_is_refused():
-    with pytest.raises(ConfigError, match="tail: 2304 terms"):
+    with pytest.raises(ConfigError, match=r"tail \(2304 terms"):
         build_model({"type": "BinaryEDSR", "channels": 256}, 2, 1)
+
+
+@pytest.mark.parametrize("scale", [2, 3, 4])
+def test_bicubic_skip_phases_sum_to_one_and_follow_matlab_bicubic(scale):
+    weights = bicubic_phase_weights(scale)
+    assert (weights.sum(axis=(1, 2)) == 2 ** 12).all()
+    model = build_model({"type": "BinaryEDSR", **SMALL, "tail_init_gain": 0.0}, scale, 1).eval()
+    lr = pixels(1, 1, 20, 20).numpy()[0, 0].astype(np.uint8)
+    with torch.no_grad():
+        sr = model(torch.from_numpy(lr).float()[None, None])[0, 0].numpy()
+    inner = slice(3 * scale, -3 * scale)  # zero padding changes the borders
+    # one rounding after both passes (MATLAB's uint8 path rounds and clips after each);
+    # the weights are rounded to 2**-12, which moves a few pixels by one level
+    reference = np.clip(np.round(imresize(lr.astype(np.float64), scale)), 0, 255)
+    assert np.abs(sr - reference)[inner, inner].max() <= 1
+    flat = torch.full((1, 1, 8, 8), 77.0)
+    with torch.no_grad():
+        assert (model(flat)[0, 0, 2 * scale:-2 * scale, 2 * scale:-2 * scale] == 77).all()

@@ -231,19 +231,20 @@ class IntConv2d(nn.Module):
     scale, zero padding."""
 
     def __init__(self, in_ch, out_ch, kernel_size, weight_bits, in_bits, in_scale_log2, in_signed,
-                 backend):
+                 backend, bias=True):
         super().__init__()
         check_choice("backend", backend, BACKENDS)
         self.backend, self.weight_bits = backend, weight_bits
         pad = kernel_size // 2
         if backend == "brevitas":
             self.conv = qnn.QuantConv2d(
-                in_ch, out_ch, kernel_size, padding=pad, bias=True,
+                in_ch, out_ch, kernel_size, padding=pad, bias=bias,
                 weight_quant=FixedPointWeightQuant, weight_bit_width=weight_bits,
-                bias_quant=Int32Bias, input_quant=FixedPointActQuant, input_bit_width=in_bits,
-                input_signed=in_signed, input_scaling_const=2.0 ** in_scale_log2)
+                bias_quant=Int32Bias if bias else None, input_quant=FixedPointActQuant,
+                input_bit_width=in_bits, input_signed=in_signed,
+                input_scaling_const=2.0 ** in_scale_log2)
         else:
-            self.conv = nn.Conv2d(in_ch, out_ch, kernel_size, padding=pad, bias=True)
+            self.conv = nn.Conv2d(in_ch, out_ch, kernel_size, padding=pad, bias=bias)
             self.in_quant = ActQuant(in_bits, in_scale_log2, in_signed, "torch")
 
     @property
@@ -256,19 +257,20 @@ class IntConv2d(nn.Module):
         x = self.in_quant(x)
         w_scale = pow2_weight_scale(self.conv.weight, self.weight_bits)
         w = fake_quant_int(self.conv.weight, w_scale, self.weight_bits, signed=True, narrow=True)
-        b = fake_quant_int(self.conv.bias, self.in_quant.scale * w_scale.flatten(), 32, signed=True)
+        b = None
+        if self.conv.bias is not None:
+            b = fake_quant_int(self.conv.bias, self.in_quant.scale * w_scale.flatten(), 32, True)
         return F.conv2d(x, w, b, padding=self.conv.padding)
 
 
-def exact_fp32_bound(terms, in_bits, weight_bits):
-    """Largest accumulator magnitude in units of the finest grid; fp32 sums are exact below 2**24."""
-    return terms * 2 ** (in_bits - 1 + weight_bits - 1)
+def require_exact_sum(layer_name, bound):
+    """float32 sums of integers are exact only below 2**24 (in units of the finest grid)."""
+    if bound >= 2 ** 24:
+        raise ConfigError(
+            f"{layer_name}: accumulator can reach 2**{math.log2(bound):.1f}; float32 sums are "
+            f"exact only below 2**24 (use fewer channels or bits)")
 
 
 def require_exact_accumulation(layer_name, terms, in_bits, weight_bits):
-    bound = exact_fp32_bound(terms, in_bits, weight_bits)
-    if bound >= 2 ** 24:
-        raise ConfigError(
-            f"{layer_name}: {terms} terms of {in_bits}-bit inputs and {weight_bits}-bit weights "
-            f"can reach 2**{math.log2(bound):.1f}; float32 sums are exact only below 2**24 "
-            f"(use fewer channels or bits)")
+    require_exact_sum(f"{layer_name} ({terms} terms of {in_bits}-bit inputs and {weight_bits}-bit"
+                      f" weights)", terms * 2 ** (in_bits - 1 + weight_bits - 1))

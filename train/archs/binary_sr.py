@@ -6,22 +6,30 @@ Data path (all integers times power-of-two scales, see train/quant.py):
     r -> BinaryResBlock x N: units (binary act -> binary conv -> affine -> act)
          -> branch_quant (int, same scale) -> + r -> res_quant         (integer add)
     r0 + body(r0) -> res_quant                                          (integer long skip)
-    -> tail IntConv -> tail_quant (int, 2**-8) -> + input repeated s*s  (nearest global skip)
+    -> tail IntConv -> tail_quant (int, 2**-8) -> + skip (uint8, 2**-8)  (integer global skip)
+    skip: bicubic upsampling as a fixed integer 5x5 conv to s*s phases (or nearest: the
+    input repeated s*s times), laid out in PixelShuffle order
     -> out_quant (uint8, 2**-8) -> PixelShuffle -> pixels
 
 Every monotone per-channel function between an integer sum and a quantizer becomes
 thresholds in hardware, which is why PReLU slopes are kept >= 0.
 """
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from train.data.matlab_bicubic import cubic
+
 from train.quant import (ActQuant, BinaryAct, BinaryConv2d, IntConv2d, check_choice,
-                         require_exact_accumulation)
+                         require_exact_accumulation, require_exact_sum)
 from train.registry import ARCH_REGISTRY
 
 PIXEL_SCALE_LOG2 = -8  # pixels enter as p / 256: exact uint8 on a power-of-two grid
 ACTIVATIONS = ("none", "relu", "prelu", "rprelu")
+GLOBAL_SKIPS = ("bicubic", "nearest")
+BICUBIC_TAPS = 5  # LR taps per axis covering every phase of x2, x3 and x4
+BICUBIC_FRAC_BITS = 12  # x2 and x4 phase weights are exact on this grid; x3 is rounded
 NORMS = ("none", "batchnorm")
 
 
@@ -132,6 +140,55 @@ class BinaryResBlock(nn.Module):
         return self.res_quant(r + self.branch_quant(z))
 
 
+def bicubic_phase_weights(scale):
+    """(s*s, 5, 5) integer weights (units 2**-12) of MATLAB bicubic upsampling by ``scale``.
+
+    Output phase (i, j) of an LR pixel is HR pixel (s*h + i, s*w + j); its LR-space centre
+    is offset by (k + 0.5) / s - 0.5 from the pixel, and the taps are the cubic kernel there.
+    """
+    offsets = np.arange(BICUBIC_TAPS) - BICUBIC_TAPS // 2
+    phases = [cubic(offsets - ((k + 0.5) / scale - 0.5)) for k in range(scale)]
+    weights = np.stack([np.outer(wy, wx) for wy in phases for wx in phases])
+    weights = np.round(weights * 2 ** BICUBIC_FRAC_BITS).astype(np.int64).reshape(scale ** 2, -1)
+    # rounding residue goes to the largest tap, so flat areas stay exactly flat
+    largest = np.abs(weights).argmax(axis=1)
+    weights[np.arange(scale ** 2), largest] += 2 ** BICUBIC_FRAC_BITS - weights.sum(axis=1)
+    return weights.reshape(scale ** 2, BICUBIC_TAPS, BICUBIC_TAPS)
+
+
+class BicubicSkip(nn.Module):
+    """Bicubic upsampling as a frozen integer conv in -> in*s*s channels (PixelShuffle order),
+    rounded onto the uint8 pixel grid."""
+
+    def __init__(self, scale, in_channels, backend):
+        super().__init__()
+        phases = torch.from_numpy(bicubic_phase_weights(scale)).float()
+        weight = torch.zeros(in_channels * scale * scale, in_channels, BICUBIC_TAPS, BICUBIC_TAPS)
+        for c in range(in_channels):
+            weight[c * scale * scale:(c + 1) * scale * scale, c] = phases
+        bits = int(weight.abs().max()).bit_length() + 1
+        require_exact_sum("bicubic skip", weight.abs().sum(dim=(1, 2, 3)).max() * 255)
+        self.conv = IntConv2d(in_channels, weight.shape[0], BICUBIC_TAPS, bits, 8,
+                              PIXEL_SCALE_LOG2, False, backend, bias=False)
+        with torch.no_grad():
+            self.conv.weight.copy_(weight * 2.0 ** -BICUBIC_FRAC_BITS)
+        self.conv.weight.requires_grad_(False)
+        self.quant = ActQuant(8, PIXEL_SCALE_LOG2, False, backend)
+
+    def forward(self, x):
+        return self.quant(self.conv(x))
+
+
+class NearestSkip(nn.Module):
+
+    def __init__(self, scale):
+        super().__init__()
+        self.scale = scale
+
+    def forward(self, x):
+        return torch.repeat_interleave(x, self.scale ** 2, dim=1)
+
+
 class BinarySR(nn.Module):
     """Binary SR network; see the module docstring for the integer data path."""
 
@@ -139,7 +196,7 @@ class BinarySR(nn.Module):
                  head_act="prelu", inner_act="prelu", out_act="none", affine="batchnorm",
                  weight_grad="clipped_ste", act_grad="approx_sign", weight_bits=8,
                  res_bits=8, branch_bits=8, res_scale_log2=-6, tail_bits=9,
-                 long_skip=True, backend="brevitas"):
+                 long_skip=True, global_skip="bicubic", tail_init_gain=0.1, backend="brevitas"):
         super().__init__()
         if scale not in (2, 3, 4):
             raise ValueError(f"scale must be 2, 3 or 4, got {scale}")
@@ -161,7 +218,12 @@ class BinarySR(nn.Module):
         self.skip_quant = ActQuant(res_bits, res_scale_log2, True, backend) if long_skip else None
         self.tail = IntConv2d(channels, out_ch, 3, weight_bits, res_bits, res_scale_log2, True,
                               backend)
+        with torch.no_grad():  # start close to the global skip alone
+            self.tail.weight.mul_(tail_init_gain)
         self.tail_quant = ActQuant(tail_bits, PIXEL_SCALE_LOG2, True, backend)
+        check_choice("global_skip", global_skip, GLOBAL_SKIPS)
+        self.global_skip = (BicubicSkip(scale, in_channels, backend) if global_skip == "bicubic"
+                            else NearestSkip(scale))
         self.out_quant = ActQuant(8, PIXEL_SCALE_LOG2, False, backend)
 
     def forward(self, pixels):
@@ -173,7 +235,7 @@ class BinarySR(nn.Module):
         if self.skip_quant is not None:
             r = self.skip_quant(r + r0)
         y = self.tail_quant(self.tail(r))
-        y = self.out_quant(y + torch.repeat_interleave(x, self.scale ** 2, dim=1))
+        y = self.out_quant(y + self.global_skip(x))
         return F.pixel_shuffle(y, self.scale) * 2.0 ** -PIXEL_SCALE_LOG2
 
 

@@ -1,0 +1,1 @@
+"""Export of trained networks to FINN: custom HW ops and graph transformations."""

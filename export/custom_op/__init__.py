@@ -1,0 +1,1 @@
+"""Custom ONNX ops of this project, grouped by domain as in FINN."""

@@ -1,0 +1,1 @@
+"""Simulation: golden models and testbenches for the generated hardware."""

@@ -1,0 +1,55 @@
+"""Multi-threshold activation, shared by both MVAUs and the standalone Thresholding layer."""
+import numpy as np
+
+# Stands in for infinite thresholds; integer accumulators stay far below it.
+_THRESHOLD_LIMIT = 2**62
+
+
+def integer_thresholds(thresholds: np.ndarray) -> np.ndarray:
+    """Thresholds (C, T) as int64, each row sorted, comparing like the originals on integers.
+
+    For an integer ``a``, ``a >= t`` holds exactly when ``a >= ceil(t)``, so float
+    thresholds (integral or not, even infinite) become integers without changing any
+    comparison. Sorting is harmless because only the count of thresholds passed matters.
+    """
+    thr = np.asarray(thresholds)
+    if thr.ndim != 2:
+        raise ValueError(f"thresholds must be (channels, steps), got shape {thr.shape}")
+    if not np.issubdtype(thr.dtype, np.integer):
+        thr = np.clip(np.ceil(thr), -_THRESHOLD_LIMIT, _THRESHOLD_LIMIT)
+    return np.sort(thr.astype(np.int64), axis=1)
+
+
+def _count_passed(steps: np.ndarray, acc: np.ndarray) -> np.ndarray:
+    """Per channel c, how many of the sorted ``steps[c]`` are <= ``acc[..., c]``."""
+    counts = np.empty(acc.shape, dtype=np.int64)
+    for channel, row in enumerate(steps):
+        # side="right" counts a threshold equal to acc as passed (FINN compares acc >= t)
+        counts[..., channel] = np.searchsorted(row, acc[..., channel], side="right")
+    return counts
+
+
+def multi_threshold(acc: np.ndarray, thresholds: np.ndarray, act_val: int = 0) -> np.ndarray:
+    """FINN MultiThreshold on integers: per channel, the number of thresholds <= acc, + act_val.
+
+    acc: integer array (..., C), channels last.
+    thresholds: (C, T) per-channel or (1, T) shared by all channels; int or float.
+    act_val: FINN's ``ActVal``, the output of an input below every threshold.
+    Returns an int64 array shaped like ``acc``.
+    """
+    acc = np.asarray(acc)
+    if not np.issubdtype(acc.dtype, np.integer):
+        raise TypeError(f"multi_threshold needs integer inputs, got {acc.dtype}")
+    steps = integer_thresholds(thresholds)
+    channels = acc.shape[-1]
+    if steps.shape[0] not in (1, channels):
+        raise ValueError(f"{steps.shape[0]} threshold rows for {channels} channels")
+    steps = np.broadcast_to(steps, (channels, steps.shape[1]))
+    lo, hi = int(acc.min()), int(acc.max())
+    if (hi - lo + 1) * channels <= acc.size:
+        # fewer possible inputs than inputs: search each possible value once, then look up
+        every_value = np.broadcast_to(np.arange(lo, hi + 1)[:, np.newaxis], (hi - lo + 1, channels))
+        counts = _count_passed(steps, every_value)[acc - lo, np.arange(channels)]
+    else:
+        counts = _count_passed(steps, acc)
+    return counts + act_val
