@@ -8,11 +8,13 @@ export PATH := $(abspath .venv/bin):$(VERILATOR_ROOT)/bin:$(PATH)
 export OBJCACHE := ccache
 
 CONFIG ?= configs/default_x2.yaml
-RUN_NAME = $(shell $(PY) -c "import yaml,sys; print(yaml.safe_load(open('$(CONFIG)'))['name'])" 2>/dev/null)
+RUN_NAME = $(shell sed -n "s/^name: *//p" $(CONFIG))
 CKPT ?= runs/$(RUN_NAME)/best.pth
 DATA ?=
 EVAL_OUT ?= results/eval/$(RUN_NAME)
 PYTEST_ARGS ?=
+# like BasicSR's auto_resume: a run that has a last.pth continues (or is already done)
+AUTO_RESUME = $(if $(wildcard runs/$(RUN_NAME)/last.pth),--resume)
 
 .PHONY: setup demo test train eval upscale clean
 
@@ -20,14 +22,14 @@ setup:
 	@bash .ci/setup
 
 demo: setup
-	$(PY) -m train.train --config $(CONFIG)
+	$(PY) -m train.train --config $(CONFIG) $(AUTO_RESUME)
 	$(PY) -m train.evaluate --ckpt $(CKPT) --out $(EVAL_OUT) $(if $(DATA),--data $(DATA))
 
 test: setup
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 train: setup
-	$(PY) -m train.train --config $(CONFIG) $(if $(RESUME),--resume)
+	$(PY) -m train.train --config $(CONFIG) $(AUTO_RESUME)
 
 eval: setup
 	$(PY) -m train.evaluate --ckpt $(CKPT) --out $(EVAL_OUT) $(if $(DATA),--data $(DATA))

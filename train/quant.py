@@ -8,7 +8,11 @@ Integer semantics, shared by both backends and by the export:
 - every activation is an integer times a constant power-of-two scale;
 - binary values are +-1 with sign(0) = +1 (as in Brevitas and FINN);
 - binary convolutions see +-1 weights and inputs only, so their sums are exact
-  integers; per-channel scales are applied afterwards as separate elementwise ops.
+  integers; per-channel scales are applied afterwards as separate elementwise ops;
+- activations are requantized with floor(x / scale) (QONNX rounding mode FLOOR), which is
+  exactly a FINN MultiThreshold with thresholds at k * scale. Round-half-even, Brevitas'
+  default, is not: FINN places thresholds at (k + 0.5) * scale, i.e. rounds ties up,
+  and integer sums on power-of-two grids hit ties all the time. Biases learn the half step.
 """
 import math
 
@@ -19,6 +23,7 @@ from torch.nn import functional as F
 import brevitas.nn as qnn
 from brevitas.core.bit_width import BitWidthConst
 from brevitas.core.utils import StatelessBuffer
+from brevitas.inject.enum import FloatToIntImplType
 from brevitas.quant.base import IntQuant, SignedBinaryClampedConst
 from brevitas.quant.fixed_point import Int8WeightPerChannelFixedPoint
 from brevitas.quant.scaled_int import Int32Bias
@@ -120,13 +125,14 @@ class ConstScaleIntQuant(nn.Module):
 
     def forward(self, x):
         scale = self.scaling_impl(x)
-        y = fake_quant_int(x, scale, self.bits, self.signed, self.narrow)
+        y = fake_quant_int(x, scale, self.bits, self.signed, self.narrow, rounding="floor")
         return y, scale, self.zero_point(), self.bit_width()
 
 
 class FixedPointActQuant(IntQuant, ActQuantSolver):
     """Integer activation with a constant power-of-two scale (set per instance)."""
     tensor_quant = ConstScaleIntQuant
+    float_to_int_impl_type = FloatToIntImplType.FLOOR  # what the export records
     scaling_const = 1.0
     bit_width = 8
 
@@ -135,15 +141,16 @@ class FixedPointWeightQuant(Int8WeightPerChannelFixedPoint):
     """Narrow signed integer weights, per-output-channel power-of-two scale from max |w|."""
 
 
-def _round_ste(x):
-    return x + (torch.round(x) - x).detach()
+ROUNDINGS = {"round": torch.round, "floor": torch.floor}
 
 
-def fake_quant_int(x, scale, bits, signed, narrow=False):
-    """Round-half-even integer quantization with STE, as Brevitas' IntQuant computes it."""
+def fake_quant_int(x, scale, bits, signed, narrow=False, rounding="round"):
+    """Integer quantization with STE: ``round`` is half-to-even as in Brevitas' IntQuant."""
     lo = -(2 ** (bits - 1)) + int(narrow) if signed else 0
     hi = 2 ** (bits - 1) - 1 if signed else 2 ** bits - 1
-    return torch.clamp(_round_ste(x / scale), lo, hi) * scale
+    x = x / scale
+    x = x + (ROUNDINGS[rounding](x) - x).detach()
+    return torch.clamp(x, lo, hi) * scale
 
 
 def pow2_weight_scale(w, bits):
@@ -155,7 +162,7 @@ def pow2_weight_scale(w, bits):
 
 
 class ActQuant(nn.Module):
-    """Integer activation quantizer: ``scale * clamp(round(x / scale))`` with scale = 2**scale_log2."""
+    """Integer activation quantizer: ``scale * clamp(floor(x / scale))``, scale = 2**scale_log2."""
 
     def __init__(self, bits, scale_log2, signed, backend):
         super().__init__()
@@ -170,7 +177,7 @@ class ActQuant(nn.Module):
     def forward(self, x):
         if self.quant is not None:
             return self.quant(x)
-        return fake_quant_int(x, self.scale, self.bits, self.signed)
+        return fake_quant_int(x, self.scale, self.bits, self.signed, rounding="floor")
 
 
 class BinaryAct(nn.Module):

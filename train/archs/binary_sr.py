@@ -169,10 +169,13 @@ class BicubicSkip(nn.Module):
         bits = int(weight.abs().max()).bit_length() + 1
         require_exact_sum("bicubic skip", weight.abs().sum(dim=(1, 2, 3)).max() * 255)
         self.conv = IntConv2d(in_channels, weight.shape[0], BICUBIC_TAPS, bits, 8,
-                              PIXEL_SCALE_LOG2, False, backend, bias=False)
+                              PIXEL_SCALE_LOG2, False, backend)
         with torch.no_grad():
             self.conv.weight.copy_(weight * 2.0 ** -BICUBIC_FRAC_BITS)
-        self.conv.weight.requires_grad_(False)
+            # half an output step: the floor quantizer below then rounds half up
+            self.conv.conv.bias.fill_(2.0 ** (PIXEL_SCALE_LOG2 - 1))
+        for p in self.conv.parameters():
+            p.requires_grad_(False)
         self.quant = ActQuant(8, PIXEL_SCALE_LOG2, False, backend)
 
     def forward(self, x):
@@ -218,8 +221,11 @@ class BinarySR(nn.Module):
         self.skip_quant = ActQuant(res_bits, res_scale_log2, True, backend) if long_skip else None
         self.tail = IntConv2d(channels, out_ch, 3, weight_bits, res_bits, res_scale_log2, True,
                               backend)
-        with torch.no_grad():  # start close to the global skip alone
-            self.tail.weight.mul_(tail_init_gain)
+        with torch.no_grad():
+            self.tail.weight.mul_(tail_init_gain)  # start close to the global skip alone
+            # half a step of the floor quantizer that follows: rounds to nearest at init
+            self.head.conv.bias.fill_(2.0 ** (res_scale_log2 - 1))
+            self.tail.conv.bias.fill_(2.0 ** (PIXEL_SCALE_LOG2 - 1))
         self.tail_quant = ActQuant(tail_bits, PIXEL_SCALE_LOG2, True, backend)
         check_choice("global_skip", global_skip, GLOBAL_SKIPS)
         self.global_skip = (BicubicSkip(scale, in_channels, backend) if global_skip == "bicubic"
