@@ -1,0 +1,1 @@
+"""Benchmarks (not tests): speed and quality measurements, results committed with date and machine."""

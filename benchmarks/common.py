@@ -1,0 +1,49 @@
+"""Machine description and result writing shared by the benchmarks."""
+import datetime
+import json
+import os
+import platform
+from pathlib import Path
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+
+
+def machine_info():
+    """Date, CPU, cores, load and package versions: the context every result is read in."""
+    import brevitas
+    import torch
+
+    cpu = platform.processor() or "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return {
+        "date": datetime.datetime.now().isoformat(timespec="seconds"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "load_average_1min": round(os.getloadavg()[0], 2),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "brevitas": brevitas.__version__,
+    }
+
+
+def machine_line(info):
+    return (f"{info['date']} on {info['cpu']}, {info['cores']} cores "
+            f"({info['torch_threads']} torch threads, load {info['load_average_1min']}), "
+            f"torch {info['torch']}, brevitas {info['brevitas']}")
+
+
+def write_result(name, markdown, data):
+    """Write ``results/<name>.md`` and ``results/<name>.json``; returns the Markdown path."""
+    RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    md_path = RESULTS_DIR / f"{name}.md"
+    for path, text in ((md_path, markdown), (RESULTS_DIR / f"{name}.json",
+                                             json.dumps(data, indent=2, default=str) + "\n")):
+        tmp = path.with_suffix(path.suffix + ".tmp")
+        tmp.write_text(text)
+        os.replace(tmp, path)
+    return md_path
