@@ -1,13 +1,12 @@
 """Network architectures, built from YAML options through ``ARCH_REGISTRY``."""
 from train.archs import binary_sr  # noqa: F401  (registers the architectures)
-from train.registry import ARCH_REGISTRY
+from train.registry import ARCH_REGISTRY, ConfigError
 
 
 def build_model(model_opt, scale, in_channels):
     """Build ``model_opt['type']`` with its kwargs plus the run's scale and channel count."""
-    opt = dict(model_opt)
     for key in ("scale", "in_channels"):
-        if key in opt:
-            from train.registry import ConfigError
+        if key in model_opt:
             raise ConfigError(f"model.{key}: set by the run (top-level scale/color), not the model")
-    return ARCH_REGISTRY.build({**opt, "scale": scale, "in_channels": in_channels}, where="model")
+    return ARCH_REGISTRY.build({**model_opt, "scale": scale, "in_channels": in_channels},
+                               where="model")

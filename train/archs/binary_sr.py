@@ -30,7 +30,6 @@ ACTIVATIONS = ("none", "relu", "prelu", "rprelu")
 GLOBAL_SKIPS = ("bicubic", "nearest")
 BICUBIC_TAPS = 5  # LR taps per axis covering every phase of x2, x3 and x4
 BICUBIC_FRAC_BITS = 12  # x2 and x4 phase weights are exact on this grid; x3 is rounded
-NORMS = ("none", "batchnorm")
 
 
 class MonotonePReLU(nn.Module):
