@@ -1,4 +1,5 @@
-"""Activation quantizers -> MultiThreshold: bit-exact against the model, by construction."""
+"""Activation quantizers -> MultiThreshold: bit-exact against the model, by construction,
+and still exact after FINN's ConvertQONNXtoFINN and Streamline."""
 import numpy as np
 import pytest
 import torch
@@ -14,7 +15,9 @@ from export.transformation.qonnx_cleanup import (FoldQuantBias, RemoveIdentityIn
                                                  RemoveRedundantQuant)
 from export.transformation.quant_to_multithreshold import (ChainError,
                                                            ConvertQuantChainsToMultiThreshold)
+from finn.transformation.qonnx.convert_qonnx_to_finn import ConvertQONNXtoFINN
 from finn.transformation.qonnx.fold_quant_weights import FoldQuantWeights
+from finn.transformation.streamline import Streamline
 from train.archs import build_model
 
 PREPARE = [RemoveRedundantQuant(), RemoveIdentityInputQuant(), FoldQuantBias(),
@@ -55,13 +58,14 @@ def test_thresholds_reproduce_the_model_exactly(arch, scale, in_channels, kwargs
         converted = converted.transform(step)
     ops = {n.op_type for n in converted.graph.node}
     assert not ops & {"Quant", "BipolarQuant", "Where", "GreaterOrEqual"}
+    streamlined = converted.transform(ConvertQONNXtoFINN()).transform(Streamline())
     rng = np.random.default_rng(0)
     for _ in range(4):
         pixels = rng.integers(0, 256, (1, in_channels, 8, 8)).astype(np.float32)
         with torch.no_grad():
             expected = model(torch.from_numpy(pixels)).numpy()
-        assert np.array_equal(run(qonnx, pixels), expected)
-        assert np.array_equal(run(converted, pixels), expected)
+        for graph in (qonnx, converted, streamlined):
+            assert np.array_equal(run(graph, pixels), expected)
 
 
 def single_quant_graph(chain_nodes, rounding="FLOOR", bits=4.0):
