@@ -1,5 +1,6 @@
 """QONNX graph clean-ups that FINN's conversion needs first (FINN-style passes)."""
 import numpy as np
+from qonnx.core.datatype import DataType
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.remove import remove_node_and_rewire
@@ -76,3 +77,21 @@ class FoldQuantBias(Transformation):
             model.graph.node.remove(quant)
             return model, True
         return model, False
+
+
+class AnnotateBipolarWeights(Transformation):
+    """Annotate the output of a BipolarQuant of constant weights as BIPOLAR.
+
+    FINN's FoldQuantWeights folds a unit-scale quantizer into a plain initializer and
+    drops its datatype; without the annotation ConvertBipolarMatMulToXnorPopcount
+    would not recognise the binary convs."""
+
+    def apply(self, model):
+        changed = False
+        for node in model.graph.node:
+            bipolar = DataType["BIPOLAR"]
+            if node.op_type == "BipolarQuant" and model.get_initializer(node.input[0]) is not None \
+                    and model.get_tensor_datatype(node.output[0]) != bipolar:
+                model.set_tensor_datatype(node.output[0], bipolar)
+                changed = True
+        return model, changed

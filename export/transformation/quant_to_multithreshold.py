@@ -17,7 +17,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 from qonnx.transformation.infer_shapes import InferShapes
 
-from export.transformation.node_exec import run_nodes
+from export.transformation.node_exec import CompiledNodes
 from export.transformation.value_grid import GridError, ValueGrid, value_grid
 
 CHAIN_OPS = {"Mul", "Add", "Sub", "Div", "GreaterOrEqual", "Greater", "Less", "LessOrEqual",
@@ -103,41 +103,31 @@ class QuantLevels:
         return np.round(scaled_output).astype(np.int64)
 
 
-def run_chain(model, chain, quant, source, values):
-    """Execute chain + quantizer on ``values`` (shaped like a broadcastable source)."""
-    context = run_nodes(model, chain + [quant], {source: values.astype(np.float32)})
-    return context[quant.output[0]]
-
-
 class ChannelProbe:
     """Evaluates the chain per channel at integer grid points n (value = n * step_c).
 
-    Points are laid into tensors of the source's own shape (onnxruntime checks shapes
-    against the graph), as many per call as it has positions per channel.
+    The chain is compiled once and run on (1, C, 1, ..., K) tensors: all K points of
+    every channel in one call, whatever the frame size of the exported graph.
     """
 
     def __init__(self, model, chain, quant, source, grid: ValueGrid):
         self.model, self.chain, self.quant, self.source = model, chain, quant, source
         self.grid = grid
         self.levels = QuantLevels(model, quant)
-        self.shape = tuple(model.get_tensor_shape(source))
+        rank = len(model.get_tensor_shape(source))
+        if rank < 3:
+            raise ChainError(f"{quant.name}: input {source} has rank {rank}; "
+                             "only channels-first feature maps (N, C, H, W) are supported")
+        self.leading = (1, grid.channels) + (1,) * (rank - 3)
+        self.run = CompiledNodes(model, chain + [quant])
         self.scale = np.broadcast_to(
             np.asarray(self.levels.scale, dtype=np.float64).reshape(-1), (grid.channels,))
 
     def __call__(self, n):
         """Levels at integer points ``n`` of shape (C, K) -> (C, K)."""
-        per_call = int(np.prod(self.shape[2:]))
-        chunks = [self._levels(n[:, i:i + per_call]) for i in range(0, n.shape[1], per_call)]
-        return np.concatenate(chunks, axis=1)
-
-    def _levels(self, n):
-        channels, k = n.shape
-        per_call = int(np.prod(self.shape[2:]))
-        values = np.zeros((channels, per_call))
-        values[:, :k] = n * self.grid.step[:, None]
-        out = run_chain(self.model, self.chain, self.quant, self.source,
-                        values.reshape(self.shape))
-        out = np.asarray(out, dtype=np.float64).reshape(channels, per_call)[:, :k]
+        values = (n * self.grid.step[:, None]).astype(np.float32)
+        out = self.run({self.source: values.reshape(self.leading + (n.shape[1],))})
+        out = np.asarray(out[self.quant.output[0]], dtype=np.float64).reshape(n.shape)
         return self.levels.level_of(out / self.scale[:, None])
 
 

@@ -1,0 +1,226 @@
+"""Brevitas model -> QONNX -> FINN streaming dataflow graph, as ordered build steps.
+
+Organised like FINN's ``build_dataflow``: each step is ``step_x(model, cfg) -> model``,
+its result is saved as ``intermediate_models/<step>.onnx``, and ``start_step`` /
+``stop_step`` rerun a slice from the previous step's saved model. The export folder is
+written through a staging folder, so a failed export leaves nothing half-written.
+"""
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.transformation.bipolar_to_xnor import ConvertBipolarMatMulToXnorPopcount
+from qonnx.transformation.extract_conv_bias import ExtractBiasFromConv
+from qonnx.transformation.general import GiveUniqueNodeNames, RemoveUnusedTensors
+from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
+
+from export.qonnx_export import export_qonnx_model
+from export.transformation.infer_depth_to_space import InferDepthToSpaceLayer
+from export.transformation.integer_check import CheckIntegerDataflow, NonIntegerPathError
+from export.transformation.lower_convs import (MakeChannelsLast, MakeChannelsLastIO,
+                                               PadBinaryIm2ColWithBits)
+from export.transformation.qonnx_cleanup import (AnnotateBipolarWeights, FoldQuantBias,
+                                                 RemoveIdentityInputQuant, RemoveRedundantQuant)
+from export.transformation.quant_to_multithreshold import (ChainError,
+                                                           ConvertQuantChainsToMultiThreshold)
+from export.transformation.streamline_scales import ApplyUntilFixpoint, StreamlineScalarScales
+from finn.transformation.fpgadataflow.convert_to_hw.binary_matrix_vector_activation import \
+    InferBinaryMatrixVectorActivation
+from finn.transformation.fpgadataflow.convert_to_hw.conv_inp_gen import InferConvInpGen
+from finn.transformation.fpgadataflow.convert_to_hw.duplicate_streams import \
+    InferDuplicateStreamsLayer
+from finn.transformation.fpgadataflow.convert_to_hw.elementwise_binary_operation import \
+    InferElementwiseBinaryOperation
+from finn.transformation.fpgadataflow.convert_to_hw.quantized_matrix_vector_activation import \
+    InferQuantizedMatrixVectorActivation
+from finn.transformation.fpgadataflow.convert_to_hw.thresholding import InferThresholdingLayer
+from finn.transformation.fpgadataflow.minimize_accumulator_width import \
+    MinimizeAccumulatorWidth
+from finn.transformation.fpgadataflow.minimize_weight_bit_width import MinimizeWeightBitWidth
+from finn.transformation.qonnx.convert_qonnx_to_finn import ConvertQONNXtoFINN
+from finn.transformation.qonnx.fold_quant_weights import FoldQuantWeights
+from finn.transformation.streamline import Streamline
+from finn.transformation.streamline.absorb import (AbsorbAddIntoMultiThreshold,
+                                                   AbsorbMulIntoMultiThreshold)
+from finn.transformation.streamline.round_thresholds import RoundAndClipThresholds
+from finn.util.fpgadataflow import is_fpgadataflow_node
+from train.registry import ConfigError
+
+QONNX_FILE = "model.qonnx.onnx"
+DATAFLOW_FILE = "dataflow.onnx"
+INTERMEDIATE_DIR = "intermediate_models"
+CONFIG_FILE = "export_config.json"
+
+
+class ExportError(ValueError):
+    """The model cannot become an integer dataflow graph; the message names the layer."""
+
+
+@dataclass
+class ExportConfig:
+    """What to export and how; the fields mirror FINN's DataflowBuildConfig where they meet."""
+
+    output_dir: Path
+    frame_height: int = 64
+    frame_width: int = 64
+    steps: list = field(default_factory=lambda: list(DEFAULT_STEPS))
+    start_step: str | None = None
+    stop_step: str | None = None
+
+
+def _apply(model, *transformations):
+    for transformation in transformations:
+        model = model.transform(transformation)
+    return model
+
+
+def step_tidy_qonnx(model, cfg):
+    """Drop redundant quantizers, fold constant quantizers into weights and biases."""
+    return _apply(model, RemoveRedundantQuant(), RemoveIdentityInputQuant(), FoldQuantBias(),
+                  AnnotateBipolarWeights(), ExtractBiasFromConv(), FoldQuantWeights())
+
+
+def step_quant_to_thresholds(model, cfg):
+    """Every activation quantizer, with its elementwise chain, becomes a MultiThreshold."""
+    return model.transform(ConvertQuantChainsToMultiThreshold())
+
+
+def step_convert_to_finn(model, cfg):
+    return model.transform(ConvertQONNXtoFINN())
+
+
+def step_streamline(model, cfg):
+    """FINN's Streamline, then the power-of-two scales through forks and adds; checks
+    that only integer tensors are left."""
+    model = _apply(model, Streamline(), StreamlineScalarScales(), GiveUniqueNodeNames())
+    return model.transform(CheckIntegerDataflow())
+
+
+def step_lower_convs(model, cfg):
+    """Conv -> Im2Col + MatMul, Pad folded into Im2Col, the graph made channels-last."""
+    return _apply(model, LowerConvsToMatMul(), MakeChannelsLast())
+
+
+def step_convert_to_xnor(model, cfg):
+    """Bipolar MatMuls -> XNOR-popcount on bits; the popcount correction (x2, -K) is
+    absorbed into the thresholds, which are rounded up to integers (exact: every input
+    is an integer)."""
+    absorb = ApplyUntilFixpoint([AbsorbAddIntoMultiThreshold(), AbsorbMulIntoMultiThreshold()])
+    return _apply(model, ConvertBipolarMatMulToXnorPopcount(), PadBinaryIm2ColWithBits(),
+                  absorb, RoundAndClipThresholds())
+
+
+def step_convert_to_hw(model, cfg):
+    """Every node becomes a FINN HW layer; the interface becomes NHWC."""
+    model = _apply(model, InferBinaryMatrixVectorActivation(),
+                   InferQuantizedMatrixVectorActivation(), InferThresholdingLayer(),
+                   InferConvInpGen(), InferElementwiseBinaryOperation(), InferDepthToSpaceLayer(),
+                   MakeChannelsLast(), MakeChannelsLastIO(), InferDuplicateStreamsLayer(),
+                   MinimizeWeightBitWidth(), MinimizeAccumulatorWidth(), RemoveUnusedTensors(),
+                   GiveUniqueNodeNames())
+    leftover = [f"{n.op_type} {n.name}" for n in model.graph.node if not is_fpgadataflow_node(n)]
+    if leftover:
+        raise ExportError(f"no HW layer for: {', '.join(leftover)}")
+    return model
+
+
+DEFAULT_STEPS = [step_tidy_qonnx, step_quant_to_thresholds, step_convert_to_finn,
+                 step_streamline, step_lower_convs, step_convert_to_xnor, step_convert_to_hw]
+STEP_NAMES = [step.__name__ for step in DEFAULT_STEPS]
+
+
+def _step_range(cfg):
+    names = [step.__name__ for step in cfg.steps]
+    for key in ("start_step", "stop_step"):
+        value = getattr(cfg, key)
+        if value is not None and value not in names:
+            raise ConfigError(f"{key} {value!r} is not a step; the steps are {', '.join(names)}")
+    start = names.index(cfg.start_step) if cfg.start_step else 0
+    stop = names.index(cfg.stop_step) + 1 if cfg.stop_step else len(names)
+    return start, stop
+
+
+def _starting_model(torch_model, cfg, start, staging):
+    """The QONNX export for a full run, else the saved model of the step before start."""
+    if start == 0:
+        model = export_qonnx_model(torch_model, cfg.frame_height, cfg.frame_width)
+        model.save(str(staging / QONNX_FILE))
+        return model
+    previous = cfg.steps[start - 1].__name__
+    saved = staging / INTERMEDIATE_DIR / f"{previous}.onnx"
+    if not saved.is_file():
+        missing = Path(cfg.output_dir) / INTERMEDIATE_DIR / saved.name
+        raise ConfigError(f"start_step {cfg.start_step}: {missing} does not exist; "
+                          f"run the steps up to {previous} first")
+    return ModelWrapper(str(saved))
+
+
+def run_steps(torch_model, cfg, staging, log=print):
+    """Run the configured steps, saving each result into ``staging``; returns the model."""
+    start, stop = _step_range(cfg)
+    model = _starting_model(torch_model, cfg, start, staging)
+    for index in range(start, stop):
+        step = cfg.steps[index]
+        begin = time.perf_counter()
+        try:
+            model = step(model, cfg)
+        except (ChainError, NonIntegerPathError) as err:
+            raise ExportError(f"{step.__name__}: {err}") from None
+        model.save(str(staging / INTERMEDIATE_DIR / f"{step.__name__}.onnx"))
+        log(f"[{index + 1}/{len(cfg.steps)}] {step.__name__}: "
+            f"{len(model.graph.node)} nodes, {time.perf_counter() - begin:.1f} s")
+    if stop == len(cfg.steps):
+        model.save(str(staging / DATAFLOW_FILE))
+    return model
+
+
+def replace_folder(staging: Path, target: Path):
+    """Move ``staging`` to ``target``, replacing an older export only once all is written."""
+    target = Path(target)
+    if target.exists() and not target.is_dir():
+        raise NotADirectoryError(f"output {target} exists and is not a folder")
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        target.rename(old)
+    staging.rename(target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def staging_folder(cfg) -> Path:
+    """A fresh staging folder beside the output. A run that starts midway is seeded with
+    the previous export's QONNX model and the results of the steps before its start;
+    later results, summary and verification are dropped, as they may be stale."""
+    start, _ = _step_range(cfg)
+    out = Path(cfg.output_dir)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    staging = out.with_name(f".{out.name}.staging")
+    shutil.rmtree(staging, ignore_errors=True)
+    (staging / INTERMEDIATE_DIR).mkdir(parents=True)
+    if start:
+        kept = [QONNX_FILE] + [f"{INTERMEDIATE_DIR}/{s.__name__}.onnx" for s in cfg.steps[:start]]
+        for name in kept:
+            if (out / name).is_file():
+                shutil.copy2(out / name, staging / name)
+    return staging
+
+
+def export_model(torch_model, cfg, finish=None, log=print):
+    """Run the export; ``finish(model, staging)`` may add files (summary, verification)
+    before the folder is moved into place. Returns the final model."""
+    staging = staging_folder(cfg)
+    try:
+        model = run_steps(torch_model, cfg, staging, log)
+        (staging / CONFIG_FILE).write_text(json.dumps(
+            {"frame_height": cfg.frame_height, "frame_width": cfg.frame_width,
+             "steps": [s.__name__ for s in cfg.steps], "start_step": cfg.start_step,
+             "stop_step": cfg.stop_step}, indent=2) + "\n")
+        if finish is not None:
+            finish(model, staging)
+        replace_folder(staging, cfg.output_dir)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return model

@@ -1,0 +1,20 @@
+"""Small SR models that look trained: BN statistics gathered, random affine parameters
+(negative scales included) and PReLU slopes, so every export path is exercised."""
+import torch
+
+from train.archs import build_model
+
+
+def trained_like(arch, scale, in_channels, seed, channels=6, blocks=1, **kwargs):
+    torch.manual_seed(seed)
+    model = build_model({"type": arch, "channels": channels, "blocks": blocks, **kwargs},
+                        scale, in_channels)
+    model.train()
+    for _ in range(2):
+        model(torch.randint(0, 256, (2, in_channels, 10, 10)).float())
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith(("gamma", "beta", "bias", "slope", "shift_in", "shift_out")) \
+                    and p.requires_grad:
+                p.uniform_(-1.5, 1.5) if not name.endswith("slope") else p.uniform_(0, 0.5)
+    return model.eval()
