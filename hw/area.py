@@ -1,0 +1,69 @@
+"""Resource estimate of an RTL layer: yosys ``synth_xilinx`` for 7-series, cell counts.
+
+Out-of-context numbers (no I/O buffers), close to but not the same as Vivado's.
+"""
+import json
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from os import PathLike
+from pathlib import Path
+
+# LUTs taken by each distributed-RAM / shift-register primitive
+_LUTRAM_LUTS = {
+    "RAM32X1S": 1, "RAM32X1D": 2, "RAM32M": 4, "RAM64X1S": 1, "RAM64X1D": 2, "RAM64M": 4,
+    "RAM128X1S": 2, "RAM128X1D": 4, "RAM256X1S": 4, "SRL16E": 1, "SRLC32E": 1,
+}
+_LUTS = {f"LUT{k}" for k in range(1, 7)}
+_FLIP_FLOPS = {"FDRE", "FDSE", "FDCE", "FDPE"}
+
+
+def yosys_available() -> bool:
+    return shutil.which("yosys") is not None
+
+
+def _synth_script(sources: Sequence[Path], top: str, stat_json: str) -> str:
+    files = " ".join(f'"{Path(s).resolve()}"' for s in sources)
+    # -defer: elaborate only the instances the top uses, with their real parameters
+    return (f"read_verilog -defer -sv {files}; "
+            f"synth_xilinx -family xc7 -flatten -noiopad -top {top}; "
+            f"tee -q -o {stat_json} stat -json")
+
+
+def cell_counts(stat: dict, top: str) -> dict[str, int]:
+    """Cell type -> count of the flattened ``top`` in a yosys ``stat -json`` report."""
+    return dict(stat["modules"][f"\\{top}"]["num_cells_by_type"])
+
+
+def resource_summary(cells: dict[str, int]) -> dict[str, int]:
+    """LUT, LUTRAM (in LUTs), FF, CARRY4, RAMB18, RAMB36, BRAM18 (18 Kb blocks), DSP48E1."""
+    ramb18, ramb36 = cells.get("RAMB18E1", 0), cells.get("RAMB36E1", 0)
+    return {
+        "LUT": sum(n for cell, n in cells.items() if cell in _LUTS),
+        "LUTRAM": sum(n * _LUTRAM_LUTS[cell] for cell, n in cells.items() if cell in _LUTRAM_LUTS),
+        "FF": sum(n for cell, n in cells.items() if cell in _FLIP_FLOPS),
+        "CARRY4": cells.get("CARRY4", 0),
+        "RAMB18": ramb18,
+        "RAMB36": ramb36,
+        "BRAM18": ramb18 + 2 * ramb36,
+        "DSP48E1": cells.get("DSP48E1", 0),
+    }
+
+
+def synth_area(sources: Sequence[str | PathLike], top: str) -> dict[str, int]:
+    """Synthesize ``sources`` with ``top`` on top for xc7; see ``resource_summary`` for keys.
+
+    RuntimeError with yosys' last messages when synthesis fails.
+    """
+    with tempfile.TemporaryDirectory(prefix="area_") as work:
+        stat_json = Path(work) / "stat.json"
+        # tee takes the path unquoted: a name relative to the space-free work dir
+        result = subprocess.run(
+            ["yosys", "-q", "-p", _synth_script([Path(s) for s in sources], top, stat_json.name)],
+            cwd=work, capture_output=True, text=True,
+        )
+        if result.returncode:
+            tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
+            raise RuntimeError(f"yosys synthesis of {top} failed:\n{tail}")
+        return resource_summary(cell_counts(json.loads(stat_json.read_text()), top))

@@ -1,0 +1,153 @@
+// FINN matrix-vector-activation unit (MVAU), folded: every cycle it multiplies SIMD
+// input elements with the weights of PE output channels. Output channel
+// c = nf*PE + p (neuron fold nf, lane p) sees inputs i = sf*SIMD + s (synapse fold sf).
+//
+// BINARY = 1 is FINN's XNOR mode: inputs and weights are bits (1 = +1) and the
+// accumulator counts matching bits (XnorPopcount). Otherwise inputs are IB-bit
+// (IN_SIGNED) integers and weights WB-bit signed integers.
+//
+// Like FINN's input buffer, the first neuron fold reads the input vector from the
+// stream and stores it; the other MH/PE - 1 folds reuse the stored copy, so a
+// vector takes (MW/SIMD)*(MH/PE) cycles, back to back with the next one.
+// Pipeline: issue -> weight/input read -> accumulate -> activate (output register).
+// All stages advance together; a stalled output (valid, not ready) holds them all.
+module mvau #(
+  parameter int MW = 8,             // input vector length
+  parameter int MH = 8,             // output channels
+  parameter int SIMD = 1,           // input elements per input word, divides MW
+  parameter int PE = 1,             // output channels per output word, divides MH
+  parameter bit BINARY = 0,         // XNOR-popcount of bits instead of multiply-accumulate
+  parameter int IB = 1,             // input element bits
+  parameter bit IN_SIGNED = 0,
+  parameter int WB = 1,             // weight element bits
+  parameter int ACC_BITS = 8,       // signed accumulator; thresholds share this width
+  parameter int T = 0,              // thresholds per channel; 0 outputs the accumulator
+  parameter int OB = 8,             // output element bits
+  parameter int ACT_VAL = 0,
+  parameter WEIGHT_FILE = "",     // $readmemh: word nf*SF + sf, lane p at [p*SIMD*WB], input s at [s*WB]
+  parameter THRESHOLD_FILE = ""          // $readmemh: word nf, lane p at [p*T*ACC_BITS], threshold t at [t*ACC_BITS]
+) (
+  input  logic               ap_clk,
+  input  logic               ap_rst_n,
+  input  logic [SIMD*IB-1:0] in_data,
+  input  logic               in_valid,
+  output logic               in_ready,
+  output logic [PE*OB-1:0]   out_data,
+  output logic               out_valid,
+  input  logic               out_ready
+);
+  localparam int SF = MW / SIMD;  // synapse folds: input words per vector
+  localparam int NF = MH / PE;    // neuron folds: output words per vector
+  localparam int SF_W = SF > 1 ? $clog2(SF) : 1;
+  localparam int NF_W = NF > 1 ? $clog2(NF) : 1;
+  localparam int WA_W = SF * NF > 1 ? $clog2(SF * NF) : 1;
+  localparam int PROD_BITS = BINARY ? 2 : IB + 1 + WB;
+  localparam int LANE_W_BITS = SIMD * WB;
+  localparam int LANE_T_BITS = (T > 0 ? T : 1) * ACC_BITS;
+
+  initial if (MW % SIMD != 0 || MH % PE != 0) $fatal(1, "mvau: SIMD must divide MW and PE must divide MH");
+
+  // One lane's product, exact in PROD_BITS signed bits.
+  function automatic logic signed [PROD_BITS-1:0] lane_product(input logic [IB-1:0] x,
+                                                               input logic [WB-1:0] w);
+    // function-name assignment, not return: yosys 0.23 lacks return
+    if (BINARY) lane_product = PROD_BITS'({1'b0, x[0] ~^ w[0]});
+    else lane_product = PROD_BITS'($signed({IN_SIGNED && x[IB-1], x})) * PROD_BITS'($signed(w));
+  endfunction
+
+  function automatic logic signed [ACC_BITS-1:0] dot_product(input logic [SIMD*IB-1:0] x,
+                                                             input logic [LANE_W_BITS-1:0] w);
+    dot_product = '0;
+    for (int s = 0; s < SIMD; s++)
+      dot_product = dot_product + ACC_BITS'(lane_product(x[s*IB +: IB], w[s*WB +: WB]));
+  endfunction
+
+  logic enable;
+  assign enable = !out_valid || out_ready;
+
+  // ---- issue: fold counters; the first neuron fold takes its input from the stream
+  logic [SF_W-1:0] sf;
+  logic [NF_W-1:0] nf;
+  logic [WA_W-1:0] weight_addr;  // nf*SF + sf, counted instead of multiplied
+  logic reading_stream, issue, last_sf, last_nf;
+  assign reading_stream = nf == '0;
+  assign in_ready = enable && reading_stream;
+  assign issue = enable && (in_valid || !reading_stream);
+  assign last_sf = sf == SF_W'(SF - 1);
+  assign last_nf = nf == NF_W'(NF - 1);
+
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) begin
+      sf <= '0;
+      nf <= '0;
+      weight_addr <= '0;
+    end else if (issue) begin
+      sf <= last_sf ? '0 : sf + 1'b1;
+      if (last_sf) nf <= last_nf ? '0 : nf + 1'b1;
+      weight_addr <= last_sf && last_nf ? '0 : weight_addr + 1'b1;
+    end
+  end
+
+  // power-of-two depths keep every index in range for any fold count
+  logic [SIMD*IB-1:0] input_buffer [2**SF_W];
+  always_ff @(posedge ap_clk)
+    if (issue && reading_stream) input_buffer[sf] <= in_data;
+
+  // ---- read: weights of this fold, and the input word from the stream or the buffer
+  logic [PE*LANE_W_BITS-1:0] weights [2**WA_W];
+  initial $readmemh(WEIGHT_FILE, weights);
+
+  logic                      read_valid, read_first, read_last;
+  logic [NF_W-1:0]           read_nf;
+  logic [SIMD*IB-1:0]        read_x;
+  logic [PE*LANE_W_BITS-1:0] read_w;
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) read_valid <= 1'b0;
+    else if (enable) read_valid <= issue;
+    if (enable) begin
+      read_w <= weights[weight_addr];
+      read_x <= reading_stream ? in_data : input_buffer[sf];
+      read_first <= sf == '0;
+      read_last <= last_sf;
+      read_nf <= nf;
+    end
+  end
+
+  // ---- accumulate over the synapse folds; acc_valid marks a finished output word
+  logic acc_valid;
+  logic signed [ACC_BITS-1:0] acc [PE];
+  logic [PE*LANE_T_BITS-1:0] acc_thresholds;
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) acc_valid <= 1'b0;
+    else if (enable) acc_valid <= read_valid && read_last;
+  end
+
+  if (T > 0) begin : threshold_memory
+    logic [PE*LANE_T_BITS-1:0] thresholds [2**NF_W];
+    initial $readmemh(THRESHOLD_FILE, thresholds);
+    always_ff @(posedge ap_clk)
+      if (enable) acc_thresholds <= thresholds[read_nf];
+  end else begin : no_thresholds
+    assign acc_thresholds = '0;
+  end
+
+  // ---- activate each lane into the output register
+  logic [PE*OB-1:0] activated;
+  for (genvar p = 0; p < PE; p++) begin : lane
+    always_ff @(posedge ap_clk)
+      if (enable && read_valid)
+        acc[p] <= (read_first ? '0 : acc[p]) + dot_product(read_x, read_w[p*LANE_W_BITS +: LANE_W_BITS]);
+
+    multithreshold #(.VALUE_BITS(ACC_BITS), .T(T), .OB(OB), .ACT_VAL(ACT_VAL)) activation (
+      .value(acc[p]),
+      .thresholds(acc_thresholds[p*LANE_T_BITS +: LANE_T_BITS]),
+      .out(activated[p*OB +: OB])
+    );
+  end
+
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) out_valid <= 1'b0;
+    else if (enable) out_valid <= acc_valid;
+    if (enable) out_data <= activated;
+  end
+endmodule

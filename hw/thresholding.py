@@ -1,0 +1,69 @@
+"""Generator of FINN Thresholding layers on the ``hw/rtl/thresholding.sv`` core.
+
+Semantics are the golden model's ``multi_threshold``: per channel, the number of
+thresholds <= the input, plus ActVal.
+"""
+from pathlib import Path
+
+import numpy as np
+
+from hw.codegen import (
+    GeneratedLayer, StreamFormat, header, int_range, output_bits, pack_words, signed_bits,
+    threshold_steps, write_memh, write_wrapper,
+)
+from hw.folding import RTL_DIR, check_divides
+
+CORE = "thresholding"
+CORE_SOURCES = (RTL_DIR / "multithreshold.sv", RTL_DIR / "thresholding.sv")
+# cycles from the first input transfer to the last output transfer beyond one per
+# word: threshold read, output register
+PIPELINE_LATENCY = 2
+
+
+def expected_cycles(channels: int, pe: int, n_pixels: int = 1) -> int:
+    """Cycles from the first input to the last output transfer of ``n_pixels``, no stalls.
+
+    FINN's model, C/PE words per pixel, plus the pipeline latency.
+    """
+    return n_pixels * (channels // pe) + PIPELINE_LATENCY
+
+
+def generate_thresholding(
+    name: str, thresholds: np.ndarray, *, channels: int, pe: int, in_bits: int,
+    in_signed: bool, out_dir: Path, act_val: int = 0, out_bits: int | None = None,
+) -> GeneratedLayer:
+    """Thresholding layer ``name``: ``channels`` inputs of ``in_bits`` (``in_signed``),
+    PE per word, thresholds (C, T) or (1, T).
+
+    Output elements: threshold counts + act_val, of ``out_bits`` (default: the
+    smallest width holding them).
+    """
+    layer = f"thresholding {name}"
+    check_divides(layer, "PE", pe, channels, "channels")
+    in_lo, in_hi = int_range(in_bits, in_signed)
+    steps = threshold_steps(layer, thresholds, channels, in_lo, in_hi)
+    n_steps = steps.shape[1]
+    value_bits = signed_bits(in_lo, in_hi + 1)  # clipped thresholds reach in_hi + 1
+    in_stream = StreamFormat(in_bits, pe, signed=in_signed)
+    out_stream = StreamFormat(output_bits(layer, act_val, act_val + n_steps, out_bits), pe,
+                          signed=act_val < 0)
+    out_dir = Path(out_dir).resolve()
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+    threshold_file = out_dir / f"{name}_thresholds.memh"
+    parameters = {
+        "C": channels, "PE": pe, "IB": in_bits, "IN_SIGNED": int(in_signed),
+        "VALUE_BITS": value_bits, "T": n_steps, "OB": out_stream.elem_bits, "ACT_VAL": act_val,
+        "THRESHOLD_FILE": threshold_file,
+    }
+    header_text = header("hw/thresholding.py generate_thresholding", name, parameters)
+    # word cf holds channels cf*PE .. cf*PE + PE - 1, each with its T thresholds
+    write_memh(threshold_file, pack_words(steps, value_bits, pe * n_steps),
+               pe * n_steps * value_bits, header_text)
+    wrapper = write_wrapper(out_dir / f"{name}.sv", name, CORE, parameters, in_stream, out_stream,
+                            header_text)
+    return GeneratedLayer(
+        name=name, sources=(*CORE_SOURCES, wrapper), mem_files=(threshold_file,),
+        parameters=parameters, in_stream=in_stream, out_stream=out_stream,
+        in_words_per_vector=channels // pe, out_words_per_vector=channels // pe,
+    )

