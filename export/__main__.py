@@ -29,8 +29,13 @@ def parse_args(argv=None):
     parser = argparse.ArgumentParser(prog="python -m export", description=__doc__.splitlines()[0])
     parser.add_argument("--ckpt", required=True, help="training checkpoint (.pth)")
     parser.add_argument("--out", required=True, help="export folder (replaced when done)")
-    parser.add_argument("--frame", type=parse_frame, default=(64, 64),
-                        help="LR frame size HxW the dataflow graph is built for (default 64x64)")
+    parser.add_argument("--frame", type=parse_frame, default=(32, 32),
+                        help="LR frame (tile) size HxW the dataflow graph is built for "
+                             "(default 32x32)")
+    parser.add_argument("--target-fps", type=float, default=1000.0,
+                        help="frames per second the folding aims for (default 1000)")
+    parser.add_argument("--clock-mhz", type=float, default=100.0,
+                        help="clock the folding assumes (default 100 MHz)")
     parser.add_argument("--start-step", choices=STEP_NAMES)
     parser.add_argument("--stop-step", choices=STEP_NAMES)
     parser.add_argument("--no-verify", action="store_true",
@@ -60,8 +65,8 @@ def main(argv=None):
     try:
         torch_model = load_model(args.ckpt)
         height, width = args.frame
-        cfg = ExportConfig(Path(args.out), height, width, start_step=args.start_step,
-                           stop_step=args.stop_step)
+        cfg = ExportConfig(Path(args.out), height, width, args.target_fps, args.clock_mhz,
+                           start_step=args.start_step, stop_step=args.stop_step)
         complete = args.stop_step in (None, STEP_NAMES[-1])
         finish = finisher(torch_model, cfg, not args.no_verify) if complete else None
         export_model(torch_model, cfg, finish)

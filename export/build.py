@@ -47,6 +47,7 @@ from finn.transformation.streamline.absorb import (AbsorbAddIntoMultiThreshold,
                                                    AbsorbMulIntoMultiThreshold)
 from finn.transformation.streamline.round_thresholds import RoundAndClipThresholds
 from finn.util.fpgadataflow import is_fpgadataflow_node
+from hw.set_folding import SetFolding
 from train.registry import ConfigError
 
 QONNX_FILE = "model.qonnx.onnx"
@@ -64,11 +65,17 @@ class ExportConfig:
     """What to export and how; the fields mirror FINN's DataflowBuildConfig where they meet."""
 
     output_dir: Path
-    frame_height: int = 64
-    frame_width: int = 64
+    frame_height: int = 32
+    frame_width: int = 32
+    target_fps: float = 1000.0  # frames of frame_height x frame_width per second
+    clock_mhz: float = 100.0
     steps: list = field(default_factory=lambda: list(DEFAULT_STEPS))
     start_step: str | None = None
     stop_step: str | None = None
+
+    @property
+    def target_cycles_per_frame(self) -> int:
+        return max(1, int(self.clock_mhz * 1e6 / self.target_fps))
 
 
 def _apply(model, *transformations):
@@ -127,8 +134,14 @@ def step_convert_to_hw(model, cfg):
     return model
 
 
+def step_set_folding(model, cfg):
+    """PE/SIMD of every layer for the target frame rate at the target clock."""
+    return model.transform(SetFolding(cfg.target_cycles_per_frame))
+
+
 DEFAULT_STEPS = [step_tidy_qonnx, step_quant_to_thresholds, step_convert_to_finn,
-                 step_streamline, step_lower_convs, step_convert_to_xnor, step_convert_to_hw]
+                 step_streamline, step_lower_convs, step_convert_to_xnor, step_convert_to_hw,
+                 step_set_folding]
 STEP_NAMES = [step.__name__ for step in DEFAULT_STEPS]
 
 
@@ -216,6 +229,8 @@ def export_model(torch_model, cfg, finish=None, log=print):
         model = run_steps(torch_model, cfg, staging, log)
         (staging / CONFIG_FILE).write_text(json.dumps(
             {"frame_height": cfg.frame_height, "frame_width": cfg.frame_width,
+             "target_fps": cfg.target_fps, "clock_mhz": cfg.clock_mhz,
+             "target_cycles_per_frame": cfg.target_cycles_per_frame,
              "steps": [s.__name__ for s in cfg.steps], "start_step": cfg.start_step,
              "stop_step": cfg.stop_step}, indent=2) + "\n")
         if finish is not None:

@@ -16,3 +16,16 @@ def check_divides(layer: str, parallel_name: str, parallel: int, total: int, wha
     check_positive(layer, **{parallel_name: parallel})
     if total % parallel:
         raise ValueError(f"{layer}: {parallel_name} {parallel} does not divide {total} {what}")
+
+
+def divisors(n: int) -> list[int]:
+    return [d for d in range(1, n + 1) if n % d == 0]
+
+
+def smallest_fold(total_work: int, candidates, target_cycles: int) -> int:
+    """The smallest parallelism among ``candidates`` (ascending) that brings
+    ``total_work`` (cycles at parallelism 1) within ``target_cycles``; else the largest."""
+    for p in candidates:
+        if total_work // p <= target_cycles:
+            return p
+    return candidates[-1]

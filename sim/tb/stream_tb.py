@@ -21,13 +21,15 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles
+from cocotb.triggers import ClockCycles, with_timeout
 
 from sim.runner import run_cocotb
-from sim.tb.axis import (AxisDriver, AxisMonitor, load_case, pack_words, reset, save_case,
-                         start_clock, unpack_words)
+from sim.tb.axis import (CLOCK_PERIOD_NS, AxisDriver, AxisMonitor, load_case, pack_words, reset,
+                         save_case, start_clock, unpack_words)
 
 _STREAM_NAME = re.compile(r"(in|out)\d+")
+# stalls (idle 0.3, backpressure 0.5) at most triple a phase; three phases, margin
+TIMEOUT_FACTOR = 8
 
 
 @dataclass(frozen=True)
@@ -54,6 +56,7 @@ def run_stream_case(
     idle_prob: float = 0.3,
     stall_prob: float = 0.3,
     seed: int = 0,
+    waves: bool = False,
     **extra: int,
 ) -> None:
     """Pytest side: write the case into ``build_dir`` and run ``test_module`` on the RTL.
@@ -70,7 +73,7 @@ def run_stream_case(
     save_case(case_path, **arrays)
     run_cocotb(toplevel, sources, test_module, parameters=parameters,
                extra_env={"TB_CASE": str(case_path)}, simulator=simulator,
-               build_dir=build_dir / simulator)
+               build_dir=build_dir / simulator, waves=waves)
 
 
 class StreamTB:
@@ -91,6 +94,12 @@ class StreamTB:
         self.log = dut._log
 
     async def run(self) -> None:
+        """All three phases; fails instead of hanging when the DUT stops moving words
+        (deadlock, lost words), after TIMEOUT_FACTOR times the expected traffic."""
+        budget = TIMEOUT_FACTOR * (self.frames + 1) * self.case["expected_cycles"] + 1000
+        await with_timeout(self._phases(), budget * CLOCK_PERIOD_NS, "ns")
+
+    async def _phases(self) -> None:
         start_clock(self.dut)
         await reset(self.dut)
         self.start_checkers()
@@ -114,8 +123,10 @@ class StreamTB:
         first = min(endpoint.transfer_cycles[0] for endpoint in endpoints)
         last = max(monitor.transfer_cycles[self.words_per_frame[name] - 1]
                    for name, monitor in traffic.monitors.items())
-        last_of_all = max(monitor.transfer_cycles[-1] for monitor in traffic.monitors.values())
-        self.log.info("all %d frames: %d cycles", self.frames, last_of_all - first + 1)
+        self.frame_ends = [max(monitor.transfer_cycles[(f + 1) * self.words_per_frame[name] - 1]
+                               for name, monitor in traffic.monitors.items())
+                           for f in range(self.frames)]
+        self.log.info("all %d frames: %d cycles", self.frames, self.frame_ends[-1] - first + 1)
         return last - first + 1
 
     async def reset_mid_frame(self) -> None:

@@ -1,0 +1,84 @@
+"""FINN-style folding of a dataflow graph for a target of cycles per frame.
+
+As FINN's SetFolding: every layer gets the least parallelism (PE, SIMD) that meets
+the target, MVAUs raising SIMD before PE; a sliding window and its padding take the
+SIMD of the MVAU they feed, so the window stream needs no width converter. Layers
+that cannot meet the target end fully parallel and show up as the bottleneck.
+"""
+import numpy as np
+from qonnx.custom_op.registry import getCustomOp
+from qonnx.transformation.base import Transformation
+
+from hw.folding import divisors, smallest_fold
+
+
+def _pixels(model, tensor):
+    return int(np.prod(model.get_tensor_shape(tensor)[:-1]))
+
+
+def _window_channels(model, node):
+    """Input channels of the MVAU's window (its SWG's channels), else MW."""
+    producer = model.find_producer(node.input[0])
+    op = getCustomOp(node)
+    if producer is not None and producer.op_type.startswith("ConvolutionInputGenerator"):
+        return getCustomOp(producer).get_nodeattr("IFMChannels")
+    return op.get_nodeattr("MW")
+
+
+def _fold_mvau(model, node, target):
+    op = getCustomOp(node)
+    mw, mh = op.get_nodeattr("MW"), op.get_nodeattr("MH")
+    vectors = _pixels(model, node.input[0])
+    simd = smallest_fold(vectors * mw * mh, divisors(_window_channels(model, node)), target)
+    pe = smallest_fold(vectors * (mw // simd) * mh, divisors(mh), target)
+    op.set_nodeattr("SIMD", simd)
+    op.set_nodeattr("PE", pe)
+    _fold_window_producers(model, node, simd)
+
+
+def _fold_window_producers(model, node, simd):
+    """SWG (and the FMPadding before it) stream SIMD elements per word, like the MVAU."""
+    producer = model.find_producer(node.input[0])
+    while producer is not None and producer.op_type.startswith(
+            ("ConvolutionInputGenerator", "FMPadding")):
+        getCustomOp(producer).set_nodeattr("SIMD", simd)
+        producer = model.find_producer(producer.input[0])
+
+
+def _fold_channelwise(model, node, target, attr="PE"):
+    channels = model.get_tensor_shape(node.input[0])[-1]
+    work = _pixels(model, node.input[0]) * channels
+    getCustomOp(node).set_nodeattr(attr, smallest_fold(work, divisors(channels), target))
+
+
+def _fold_depth_to_space(model, node, target):
+    op = getCustomOp(node)
+    channels = op.get_nodeattr("NumChannels")
+    work = _pixels(model, node.input[0]) * model.get_tensor_shape(node.input[0])[-1]
+    op.set_nodeattr("SIMD", smallest_fold(work, divisors(channels), target))
+
+
+FOLDERS = {
+    "MVAU": _fold_mvau,
+    "Thresholding": _fold_channelwise,
+    "ElementwiseAdd": _fold_channelwise,
+    "DuplicateStreams": _fold_channelwise,
+    "DepthToSpace": _fold_depth_to_space,
+}
+
+
+class SetFolding(Transformation):
+    """Set PE/SIMD of every layer for ``target_cycles`` per frame (see module doc)."""
+
+    def __init__(self, target_cycles: int):
+        super().__init__()
+        if target_cycles < 1:
+            raise ValueError(f"target cycles per frame must be >= 1, got {target_cycles}")
+        self.target = target_cycles
+
+    def apply(self, model):
+        for node in model.graph.node:
+            folder = FOLDERS.get(node.op_type.removesuffix("_rtl").removesuffix("_hls"))
+            if folder is not None:
+                folder(model, node, self.target)
+        return model, False

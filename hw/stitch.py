@@ -1,0 +1,216 @@
+"""Stitch a FINN dataflow graph into one top-level RTL module.
+
+Every node becomes its RTL layer (``hw.graph_layers``); every tensor becomes an
+AXI-Stream link with a FIFO, plus width converters where producer and consumer fold
+it differently. FIFOs on the short side of a residual or skip add are sized from the
+window fill of the long side, so the design never deadlocks; all others hold 2 words,
+which also cuts the combinational ready path between layers.
+"""
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import jinja2
+import numpy as np
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+
+from hw import stream_fifo, stream_width_converter
+from hw.codegen import StreamFormat, header
+from hw.graph_layers import Instance, Port, instance_for
+from sim.golden.graph import topological_nodes
+
+TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+DEFAULT_FIFO_DEPTH = 2
+# pixels of slack on a skip FIFO beyond the long branch's window fill: the pixel each
+# layer of the branch may hold, rounded up generously
+SKIP_SLACK_PIXELS = 8
+
+
+@dataclass
+class Link:
+    """A wire between an output port and an input port."""
+
+    name: str
+    bits: int  # TDATA width of the driving port
+
+
+@dataclass
+class Design:
+    name: str
+    top: Path
+    sources: list
+    instances: list  # layer instances, then FIFOs and width converters
+    in_port: Port
+    out_port: Port
+    fifo_depths: dict = field(default_factory=dict)  # tensor -> depth
+
+    @property
+    def layers(self):
+        return [inst for inst in self.instances if inst.kind not in ("FIFO", "DWC")]
+
+    @property
+    def bottleneck(self) -> Instance:
+        return max(self.layers, key=lambda inst: inst.exp_cycles)
+
+
+def _window_fill_pixels(op):
+    """Pixels a sliding window reads before its first window: (K-1) rows + K pixels."""
+    k = op.get_nodeattr("ConvKernelDim")[0]
+    return (k - 1) * op.get_nodeattr("IFMDim")[1] + k
+
+
+def skip_fifo_depths(model: ModelWrapper, instances: dict) -> dict:
+    """FIFO depth (words) for the shorter input of every add: tensor -> depth.
+
+    A tensor's lead is how many input pixels must enter before its first pixel can
+    leave: window fills add up along a path, every other layer adds one pixel. The
+    short input of an add buffers the difference of the two leads, plus slack.
+    """
+    lead = {t.name: 0 for t in model.graph.input}
+    depths = {}
+    for node in topological_nodes(model.graph):
+        inputs = [lead[t] for t in node.input if t in lead]
+        base = max(inputs, default=0)
+        step = _window_fill_pixels(getCustomOp(node)) \
+            if node.op_type.startswith("ConvolutionInputGenerator") else 1
+        for tensor in node.output:
+            lead[tensor] = base + step
+        if node.op_type.startswith("ElementwiseAdd"):
+            short = min(node.input, key=lambda t: lead[t])
+            port = next(p for p in instances[node.name].inputs if p.tensor == short)
+            _, channels = _pixel_channels(model, short)
+            words_per_pixel = channels // port.stream.per_word
+            depths[short] = (base - lead[short] + SKIP_SLACK_PIXELS) * words_per_pixel
+    return depths
+
+
+def _pixel_channels(model, tensor):
+    *pixels, channels = model.get_tensor_shape(tensor)
+    return int(np.prod(pixels)), channels
+
+
+def _top_port(name, tensor, model, per_word):
+    dtype = model.get_tensor_datatype(tensor)
+    stream = StreamFormat(dtype.bitwidth(), per_word, dtype.signed())
+    return Port(name, tensor, stream, stream.tdata_bits)
+
+
+def _fifo(name, tensor, stream, depth):
+    width = stream.data_bits
+    port = lambda p: Port(p, tensor, stream, width)  # noqa: E731
+    return Instance(name=name, module=stream_fifo.MODULE,
+                    parameters=stream_fifo.rtl_parameters(depth, width),
+                    sources=list(stream_fifo.SOURCES), inputs=[port("in0_V")],
+                    outputs=[port("out0_V")], exp_cycles=0, kind="FIFO",
+                    extra_ports={"count": ""})
+
+
+def _width_converter(name, tensor, src: StreamFormat, per_word: int):
+    dst = StreamFormat(src.elem_bits, per_word, src.signed)
+    return Instance(
+        name=name, module=stream_width_converter.MODULE,
+        parameters=stream_width_converter.rtl_parameters(src.per_word, per_word, src.elem_bits),
+        sources=list(stream_width_converter.SOURCES),
+        inputs=[Port("in0_V", tensor, src, src.data_bits)],
+        outputs=[Port("out0_V", tensor, dst, dst.data_bits)], exp_cycles=0, kind="DWC")
+
+
+def _adapters(tensor, src: StreamFormat, dst: StreamFormat, depth, tag):
+    """FIFO, then width converters (through the gcd when neither width divides the other)."""
+    chain = [_fifo(f"fifo_{tag}", tensor, src, depth)]
+    if src.per_word != dst.per_word:
+        stops = [dst.per_word]
+        if src.per_word % dst.per_word and dst.per_word % src.per_word:
+            stops.insert(0, math.gcd(src.per_word, dst.per_word))
+        fmt = src
+        for i, per_word in enumerate(stops):
+            chain.append(_width_converter(f"dwc_{tag}_{i}", tensor, fmt, per_word))
+            fmt = chain[-1].outputs[0].stream
+    return chain
+
+
+class _Wiring:
+    """Links and the port-to-link map of the design being built."""
+
+    def __init__(self):
+        self.links, self.connections = [], {}
+
+    def connect(self, src: tuple, dst: tuple):
+        """src/dst: (instance name or None for the top, Port)."""
+        link = Link(f"s{len(self.links)}", src[1].tdata_bits)
+        self.links.append(link)
+        self.connections[(src[0], src[1].name)] = link
+        self.connections[(dst[0], dst[1].name)] = link
+
+
+def _data_expr(link: Link, bits: int) -> str:
+    """The link's TDATA as a ``bits``-wide input: sliced, or zero-extended (padding)."""
+    if bits == link.bits:
+        return f"{link.name}_TDATA"
+    if bits < link.bits:
+        return f"{link.name}_TDATA[{bits - 1}:0]"
+    return f"{{{{{bits - link.bits}{{1'b0}}}}, {link.name}_TDATA}}"
+
+
+def stitch(model: ModelWrapper, out_dir: Path, name: str = "accelerator",
+           fifo_depths: dict | None = None) -> Design:
+    """Generate every layer into ``out_dir`` and the top module ``name`` connecting them.
+
+    fifo_depths: tensor -> depth overrides (e.g. from a simulation run).
+    """
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    layers = {node.name: instance_for(node, model, out_dir)
+              for node in topological_nodes(model.graph)}
+    depths = {**skip_fifo_depths(model, layers), **(fifo_depths or {})}
+    producers = {p.tensor: (inst.name, p) for inst in layers.values() for p in inst.outputs}
+    consumers = {p.tensor: (inst.name, p) for inst in layers.values() for p in inst.inputs}
+    graph_in, graph_out = model.graph.input[0].name, model.graph.output[0].name
+    in_port = _top_port("in0_V", graph_in, model, consumers[graph_in][1].stream.per_word)
+    out_port = _top_port("out0_V", graph_out, model, producers[graph_out][1].stream.per_word)
+    producers[graph_in], consumers[graph_out] = (None, in_port), (None, out_port)
+
+    wiring, extra = _Wiring(), []
+    for index, (tensor, src) in enumerate(producers.items()):
+        dst = consumers[tensor]
+        chain = _adapters(tensor, src[1].stream, dst[1].stream,
+                          depths.get(tensor, DEFAULT_FIFO_DEPTH), index)
+        extra += chain
+        hops = [src] + [hop for inst in chain for hop in ((inst.name, inst.inputs[0]),
+                                                          (inst.name, inst.outputs[0]))] + [dst]
+        for a, b in zip(hops[::2], hops[1::2]):
+            wiring.connect(a, b)
+    instances = list(layers.values()) + extra
+    top = _render_top(out_dir, name, instances, wiring, in_port, out_port, model)
+    sources = list(dict.fromkeys(s for inst in instances for s in inst.sources)) + [top]
+    return Design(name, top, sources, instances, in_port, out_port,
+                  {t: depths.get(t, DEFAULT_FIFO_DEPTH) for t in producers})
+
+
+def _port_entry(inst, port, wiring, input_bits=None):
+    """Template data of one port: its link, and its TDATA expression."""
+    link = wiring.connections[(inst.name, port.name)]
+    data = f"{link.name}_TDATA" if input_bits is None else _data_expr(link, input_bits)
+    return dict(name=port.name, link=link.name, data=data)
+
+
+def _render_top(out_dir, name, instances, wiring, in_port, out_port, model):
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
+                             undefined=jinja2.StrictUndefined, trim_blocks=True,
+                             lstrip_blocks=True, keep_trailing_newline=True)
+    rendered = [dict(module=inst.module, name=inst.name, parameters=inst.parameters,
+                     inputs=[_port_entry(inst, p, wiring, p.tdata_bits) for p in inst.inputs],
+                     outputs=[_port_entry(inst, p, wiring) for p in inst.outputs],
+                     extra=inst.extra_ports) for inst in instances]
+    in_link, out_link = wiring.connections[(None, "in0_V")], wiring.connections[(None, "out0_V")]
+    parameters = {"graph": Path(model.model.graph.name or "dataflow").name,
+                  "layers": len([i for i in instances if i.kind not in ("FIFO", "DWC")]),
+                  "input": f"{in_port.stream}", "output": f"{out_port.stream}"}
+    text = env.get_template("accelerator_top.sv.j2").render(
+        header=header("hw/stitch.py stitch", name, parameters), name=name,
+        links=wiring.links, instances=rendered, in_port=in_port, out_port=out_port,
+        in_link=in_link, out_link=out_link, out_data=_data_expr(out_link, out_port.tdata_bits))
+    path = out_dir / f"{name}.sv"
+    path.write_text(text)
+    return path

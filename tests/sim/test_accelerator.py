@@ -1,0 +1,91 @@
+"""The stitched accelerator: the RTL of a whole exported model, co-simulated on real image
+tiles with idles, backpressure and a mid-frame reset, exact against the golden model."""
+import sys
+from pathlib import Path
+
+import pytest
+from qonnx.core.modelwrapper import ModelWrapper
+from qonnx.custom_op.registry import getCustomOp
+
+from export.build import DATAFLOW_FILE, ExportConfig, export_model
+from hw.graph_layers import UnsupportedLayerError
+from hw.set_folding import SetFolding
+from hw.stitch import skip_fifo_depths, stitch
+from sim.accelerator import cosimulate, real_tiles
+from sim.runner import simulator_mark
+from sim.tb.layer_run import layer_dir
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
+from sr_models import trained_like  # noqa: E402
+
+FRAME = 8
+
+
+def exported(tmp_path_factory, name, target_cycles, **model_kwargs):
+    arch, scale, in_channels = model_kwargs.pop("arch"), model_kwargs.pop("scale"), \
+        model_kwargs.pop("in_channels")
+    model = trained_like(arch, scale, in_channels, seed=scale, **model_kwargs)
+    out = tmp_path_factory.mktemp(name)
+    cfg = ExportConfig(out, FRAME, FRAME, target_fps=1e8 / target_cycles)
+    export_model(model, cfg, log=lambda *_: None)
+    return ModelWrapper(str(out / DATAFLOW_FILE))
+
+
+@pytest.fixture(scope="module")
+def y_x2(tmp_path_factory):
+    """Default architecture, small: Y channel, x2, two residual blocks."""
+    return exported(tmp_path_factory, "y_x2", 2000, arch="BinarySRResNet", scale=2,
+                    in_channels=1, channels=4, blocks=2)
+
+
+@pytest.fixture(scope="module")
+def rgb_x3(tmp_path_factory):
+    """RGB EDSR at x3, one conv per block."""
+    return exported(tmp_path_factory, "rgb_x3", 3000, arch="BinaryEDSR", scale=3,
+                    in_channels=3, channels=6, blocks=1, convs_per_block=1)
+
+
+@pytest.mark.parametrize("simulator", [
+    "verilator", pytest.param("icarus", marks=[pytest.mark.slow, simulator_mark("icarus")])])
+def test_default_architecture_is_exact_in_rtl(y_x2, simulator):
+    design = stitch(y_x2, layer_dir(f"accel_y_x2_{simulator}") / "rtl")
+    assert any(inst.kind == "DWC" for inst in design.instances)  # folds differ across layers
+    result = cosimulate(y_x2, real_tiles(y_x2), layer_dir(f"accel_y_x2_{simulator}"),
+                        simulator=simulator, design=design)
+    assert result.frames == 2 and result.frame_interval_cycles > 0
+
+
+def test_rgb_x3_edsr_is_exact_in_rtl(rgb_x3):
+    cosimulate(rgb_x3, real_tiles(rgb_x3), layer_dir("accel_rgb_x3"))
+
+
+def test_skip_fifos_cover_the_window_fill_of_the_long_branch(y_x2):
+    layers = {inst.name: inst for inst in stitch(y_x2, layer_dir("accel_fifo")).layers}
+    depths = skip_fifo_depths(y_x2, layers)
+    # per residual add: 2 windows of (3-1) rows of 10 + 3 pixels, 4 channels at PE 1..4
+    assert len(depths) == 4  # two blocks, long skip, global (bicubic) skip
+    assert all(depth >= 2 * 23 for depth in depths.values())
+
+
+def test_starved_skip_fifo_deadlocks_and_is_reported(y_x2):
+    layers = {inst.name: inst for inst in stitch(y_x2, layer_dir("accel_deadlock")).layers}
+    starved = {tensor: 2 for tensor in skip_fifo_depths(y_x2, layers)}
+    design = stitch(y_x2, layer_dir("accel_deadlock") / "rtl", fifo_depths=starved)
+    with pytest.raises(AssertionError, match="cocotb tests failed: accelerator"):
+        cosimulate(y_x2, real_tiles(y_x2, 1), layer_dir("accel_deadlock"), design=design,
+                   idle_prob=0.0, stall_prob=0.0)
+
+
+def test_illegal_folding_names_the_layer_and_rule(y_x2, tmp_path):
+    model = y_x2.transform(SetFolding(10**9))
+    mvau = next(n for n in model.graph.node if n.op_type == "MVAU")
+    getCustomOp(mvau).set_nodeattr("PE", 3)
+    with pytest.raises(ValueError, match=rf"{mvau.name}: PE 3 does not divide \d+ outputs \(MH\)"):
+        stitch(model, tmp_path)
+
+
+def test_unknown_node_kind_is_refused(y_x2, tmp_path):
+    model = ModelWrapper(y_x2.model)
+    model.graph.node[1].op_type = "LabelSelect"
+    with pytest.raises(UnsupportedLayerError, match=r"no RTL layer for op type LabelSelect"):
+        stitch(model, tmp_path)
