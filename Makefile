@@ -13,20 +13,34 @@ CKPT ?= runs/$(RUN_NAME)/best.pth
 DATA ?=
 EVAL_OUT ?= results/eval/$(RUN_NAME)
 PYTEST_ARGS ?=
+EXPORT_DIR ?= exports/$(RUN_NAME)
+FRAME ?= 32x32
+TARGET_FPS ?= 1000
+SIMULATOR ?= verilator
+WAVES ?=
+BOARD ?= Pynq-Z2
+BITSTREAM_DIR ?= build/bitstream_$(BOARD)
 # like BasicSR's auto_resume: a run that has a last.pth continues (or is already done)
 AUTO_RESUME = $(if $(wildcard runs/$(RUN_NAME)/last.pth),--resume)
 
-.PHONY: setup demo test train eval upscale clean
+.PHONY: setup demo test test-slow train eval upscale export sim area bitstream deploy clean
 
 setup:
 	@bash .ci/setup
 
+# the whole flow on the default data: train, evaluate, export (equivalence chain checked),
+# RTL co-simulation of the accelerator on real tiles, area
 demo: setup
 	$(PY) -m train.train --config $(CONFIG) $(AUTO_RESUME)
 	$(PY) -m train.evaluate --ckpt $(CKPT) --out $(EVAL_OUT) $(if $(DATA),--data $(DATA))
+	$(MAKE) --no-print-directory export sim area
 
+# fast tests; `make test-slow` runs the long sweeps (CI runs both)
 test: setup
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PY) -m pytest -q -m "not slow" $(PYTEST_ARGS)
+
+test-slow: setup
+	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
 
 train: setup
 	$(PY) -m train.train --config $(CONFIG) $(AUTO_RESUME)
@@ -38,5 +52,21 @@ upscale: setup
 	@test -n "$(INPUT)" || { echo "usage: make upscale CKPT=... INPUT=lr_folder OUTPUT=out_folder"; exit 2; }
 	$(PY) -m train.upscale --ckpt $(CKPT) --input $(INPUT) --output $(or $(OUTPUT),results/upscaled)
 
+export: setup
+	$(PY) -m export --ckpt $(CKPT) --out $(EXPORT_DIR) --frame $(FRAME) --target-fps $(TARGET_FPS)
+
+sim: setup
+	$(PY) -m sim.accelerator --export $(EXPORT_DIR) --simulator $(SIMULATOR) $(if $(WAVES),--waves)
+
+area: setup
+	$(PY) -m hw.area_report --export $(EXPORT_DIR) --out results/area/$(RUN_NAME)
+
+# Vivado project for the board; stops with exit code 3 naming the tool when Vivado is absent
+bitstream: setup
+	$(PY) -m hw.bitstream --export $(EXPORT_DIR) --board $(BOARD) --out $(BITSTREAM_DIR)
+
+deploy: setup
+	$(PY) -m hw.bitstream.deploy --build $(BITSTREAM_DIR) --out deploy/$(BOARD)
+
 clean:
-	rm -rf runs results build sim_build .pytest_cache
+	rm -rf runs results build exports deploy sim_build .pytest_cache

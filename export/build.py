@@ -17,6 +17,8 @@ from qonnx.transformation.extract_conv_bias import ExtractBiasFromConv
 from qonnx.transformation.general import GiveUniqueNodeNames, RemoveUnusedTensors
 from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
 
+from export.artifacts import (CONFIG_FILE, DATAFLOW_FILE, INTERMEDIATE_DIR, QONNX_FILE,
+                              staged_folder)
 from export.qonnx_export import export_qonnx_model
 from export.transformation.infer_depth_to_space import InferDepthToSpaceLayer
 from export.transformation.integer_check import CheckIntegerDataflow, NonIntegerPathError
@@ -50,10 +52,6 @@ from finn.util.fpgadataflow import is_fpgadataflow_node
 from hw.set_folding import SetFolding
 from train.registry import ConfigError
 
-QONNX_FILE = "model.qonnx.onnx"
-DATAFLOW_FILE = "dataflow.onnx"
-INTERMEDIATE_DIR = "intermediate_models"
-CONFIG_FILE = "export_config.json"
 
 
 class ExportError(ValueError):
@@ -190,42 +188,24 @@ def run_steps(torch_model, cfg, staging, log=print):
     return model
 
 
-def replace_folder(staging: Path, target: Path):
-    """Move ``staging`` to ``target``, replacing an older export only once all is written."""
-    target = Path(target)
-    if target.exists() and not target.is_dir():
-        raise NotADirectoryError(f"output {target} exists and is not a folder")
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        target.rename(old)
-    staging.rename(target)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def staging_folder(cfg) -> Path:
-    """A fresh staging folder beside the output. A run that starts midway is seeded with
-    the previous export's QONNX model and the results of the steps before its start;
-    later results, summary and verification are dropped, as they may be stale."""
-    start, _ = _step_range(cfg)
+def _seed_from_previous(cfg, start, staging):
+    """A run that starts midway takes the previous export's QONNX model and the results
+    of the steps before its start; later results, summary and verification are left
+    behind, as they may be stale."""
     out = Path(cfg.output_dir)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    staging = out.with_name(f".{out.name}.staging")
-    shutil.rmtree(staging, ignore_errors=True)
-    (staging / INTERMEDIATE_DIR).mkdir(parents=True)
-    if start:
-        kept = [QONNX_FILE] + [f"{INTERMEDIATE_DIR}/{s.__name__}.onnx" for s in cfg.steps[:start]]
-        for name in kept:
-            if (out / name).is_file():
-                shutil.copy2(out / name, staging / name)
-    return staging
+    (staging / INTERMEDIATE_DIR).mkdir()
+    kept = [QONNX_FILE] + [f"{INTERMEDIATE_DIR}/{s.__name__}.onnx" for s in cfg.steps[:start]]
+    for name in kept if start else []:
+        if (out / name).is_file():
+            shutil.copy2(out / name, staging / name)
 
 
 def export_model(torch_model, cfg, finish=None, log=print):
     """Run the export; ``finish(model, staging)`` may add files (summary, verification)
     before the folder is moved into place. Returns the final model."""
-    staging = staging_folder(cfg)
-    try:
+    start, _ = _step_range(cfg)
+    with staged_folder(cfg.output_dir) as staging:
+        _seed_from_previous(cfg, start, staging)
         model = run_steps(torch_model, cfg, staging, log)
         (staging / CONFIG_FILE).write_text(json.dumps(
             {"frame_height": cfg.frame_height, "frame_width": cfg.frame_width,
@@ -235,7 +215,4 @@ def export_model(torch_model, cfg, finish=None, log=print):
              "stop_step": cfg.stop_step}, indent=2) + "\n")
         if finish is not None:
             finish(model, staging)
-        replace_folder(staging, cfg.output_dir)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
     return model

@@ -11,7 +11,7 @@ import torch
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 
-from export.build import CONFIG_FILE, DATAFLOW_FILE, INTERMEDIATE_DIR, QONNX_FILE
+from export.artifacts import CONFIG_FILE, DATAFLOW_FILE, INTERMEDIATE_DIR, QONNX_FILE
 from sim.golden.graph import first_divergence, run_graph, tensor_order
 from train.data.datasets import default_images
 from train.data.image_io import to_y_uint8

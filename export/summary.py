@@ -99,8 +99,8 @@ def to_markdown(summary) -> str:
               f"{totals['binary_ops_per_lr_pixel']:g} XNOR ops and "
               f"{totals['int_macs_per_lr_pixel']:g} integer MACs per LR pixel, "
               f"{totals['weight_bits']} weight bits, {totals['threshold_bits']} threshold bits. "
-              f"Slowest layer at PE=SIMD=1: {totals['bottleneck']} "
-              f"({totals['max_exp_cycles']} cycles per frame).", ""]
+              f"Slowest layer at this folding: {totals['bottleneck']} "
+              f"({totals['max_exp_cycles']} cycles per frame, FINN's estimate).", ""]
     return "\n".join(lines)
 
 

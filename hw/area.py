@@ -23,10 +23,11 @@ def yosys_available() -> bool:
     return shutil.which("yosys") is not None
 
 
-def _synth_script(sources: Sequence[Path], top: str, stat_json: str) -> str:
+def _synth_script(sources: Sequence[Path], top: str, stat_json: str, parameters: dict) -> str:
     files = " ".join(f'"{Path(s).resolve()}"' for s in sources)
+    chparams = "".join(f" -chparam {key} {int(value)}" for key, value in parameters.items())
     # -defer: elaborate only the instances the top uses, with their real parameters
-    return (f"read_verilog -defer -sv {files}; "
+    return (f"read_verilog -defer -sv {files}; hierarchy -top {top}{chparams}; "
             f"synth_xilinx -family xc7 -flatten -noiopad -top {top}; "
             f"tee -q -o {stat_json} stat -json")
 
@@ -51,8 +52,10 @@ def resource_summary(cells: dict[str, int]) -> dict[str, int]:
     }
 
 
-def synth_area(sources: Sequence[str | PathLike], top: str) -> dict[str, int]:
-    """Synthesize ``sources`` with ``top`` on top for xc7; see ``resource_summary`` for keys.
+def synth_area(sources: Sequence[str | PathLike], top: str,
+               parameters: dict | None = None) -> dict[str, int]:
+    """Synthesize ``sources`` with ``top`` (its integer ``parameters`` set) for xc7; see
+    ``resource_summary`` for keys.
 
     RuntimeError with yosys' last messages when synthesis fails.
     """
@@ -60,7 +63,8 @@ def synth_area(sources: Sequence[str | PathLike], top: str) -> dict[str, int]:
         stat_json = Path(work) / "stat.json"
         # tee takes the path unquoted: a name relative to the space-free work dir
         result = subprocess.run(
-            ["yosys", "-q", "-p", _synth_script([Path(s) for s in sources], top, stat_json.name)],
+            ["yosys", "-q", "-p", _synth_script([Path(s) for s in sources], top, stat_json.name,
+                                                parameters or {})],
             cwd=work, capture_output=True, text=True,
         )
         if result.returncode:
