@@ -23,17 +23,18 @@ BITSTREAM_DIR ?= build/bitstream_$(BOARD)
 # like BasicSR's auto_resume: a run that has a last.pth continues (or is already done)
 AUTO_RESUME = $(if $(wildcard runs/$(RUN_NAME)/last.pth),--resume)
 
-.PHONY: setup demo test test-slow train eval upscale export sim area bitstream deploy clean
+.PHONY: setup demo test test-slow train eval upscale export sim area throughput bitstream deploy clean
 
 setup:
 	@bash .ci/setup
 
 # the whole flow on the default data: train, evaluate, export (equivalence chain checked),
-# RTL co-simulation of the accelerator on real tiles, area
+# RTL co-simulation of the accelerator on real tiles, area, and the driver running a
+# whole real image through the simulated device (bit-exact against the golden model)
 demo: setup
 	$(PY) -m train.train --config $(CONFIG) $(AUTO_RESUME)
 	$(PY) -m train.evaluate --ckpt $(CKPT) --out $(EVAL_OUT) $(if $(DATA),--data $(DATA))
-	$(MAKE) --no-print-directory export sim area
+	$(MAKE) --no-print-directory export sim area throughput
 
 # fast tests; `make test-slow` runs the long sweeps (CI runs both)
 test: setup
@@ -60,6 +61,11 @@ sim: setup
 
 area: setup
 	$(PY) -m hw.area_report --export $(EXPORT_DIR) --out results/area/$(RUN_NAME)
+
+# the board driver on a whole image; here its device is the Verilator simulation
+throughput: setup
+	$(PY) -m hw.driver --export $(EXPORT_DIR) --output results/driver/$(RUN_NAME)_sr.png \
+		--validate $(if $(INPUT),--input $(INPUT))
 
 # Vivado project for the board; stops with exit code 3 naming the tool when Vivado is absent
 bitstream: setup

@@ -86,7 +86,8 @@ def _mvau(node, model, out_dir):
         layer = mvau.generate_int_mvau(node.name, weights, thresholds, in_bits=idt.bitwidth(),
                                        in_signed=idt.signed(), **common)
         kind = "integer MVAU"
-    return _generated(layer, node, mvau.expected_cycles(mw, mh, simd, pe, _vectors(op)), kind)
+    cycles = mvau.expected_cycles(mw, mh, simd, pe, layer.parameters["T"], _vectors(op))
+    return _generated(layer, node, cycles, kind)
 
 
 def _thresholding(node, model, out_dir):
@@ -97,7 +98,7 @@ def _thresholding(node, model, out_dir):
         node.name, model.get_initializer(node.input[1]), channels=channels, pe=pe,
         in_bits=idt.bitwidth(), in_signed=idt.signed(), out_dir=out_dir,
         act_val=op.get_nodeattr("ActVal"), out_bits=odt.bitwidth())
-    cycles = thresholding.expected_cycles(channels, pe, _vectors(op))
+    cycles = thresholding.expected_cycles(channels, pe, layer.parameters["T"], _vectors(op))
     return _generated(layer, node, cycles, "Thresholding")
 
 

@@ -8,24 +8,30 @@ from pathlib import Path
 import numpy as np
 
 from hw.codegen import (
-    GeneratedLayer, StreamFormat, header, int_range, output_bits, pack_words, signed_bits,
-    threshold_steps, write_memh, write_wrapper,
+    GeneratedLayer, StreamFormat, header, int_range, output_bits, pack_words, search_stages,
+    signed_bits, threshold_steps, write_memh, write_search_memories, write_wrapper,
 )
 from hw.folding import RTL_DIR, check_divides
 
 CORE = "mvau"
 CORE_SOURCES = (RTL_DIR / "multithreshold.sv", RTL_DIR / "mvau.sv")
-# cycles from the first input transfer to the last output transfer beyond one per
-# fold step: issue, read, accumulate, output register
-PIPELINE_LATENCY = 3
 
 
-def expected_cycles(mw: int, mh: int, simd: int, pe: int, n_vectors: int = 1) -> int:
+def pipeline_latency(n_thresholds: int) -> int:
+    """Cycles from the first input transfer to the last output transfer beyond one per
+    fold step: issue, read, accumulate (search stage 0), the other search stages, output
+    register."""
+    return 3 + max(search_stages(n_thresholds) - 1, 0)
+
+
+def expected_cycles(mw: int, mh: int, simd: int, pe: int, n_thresholds: int,
+                    n_vectors: int = 1) -> int:
     """Cycles from the first input to the last output transfer of ``n_vectors``, no stalls.
 
-    FINN's model, (MW/SIMD) * (MH/PE) per vector, plus the pipeline latency.
+    FINN's model, (MW/SIMD) * (MH/PE) per vector, plus the pipeline latency of T
+    thresholds per channel (0: no activation).
     """
-    return n_vectors * (mw // simd) * (mh // pe) + PIPELINE_LATENCY
+    return n_vectors * (mw // simd) * (mh // pe) + pipeline_latency(n_thresholds)
 
 
 def generate_xnor_mvau(
@@ -116,21 +122,20 @@ def _generate(
     out_stream = StreamFormat(output_bits(layer, out_lo, out_hi, out_bits), pe, signed=out_lo < 0)
 
     weight_file = out_dir / f"{name}_weights.memh"
-    threshold_file = out_dir / f"{name}_thresholds.memh"
+    threshold_prefix = out_dir / f"{name}_thresholds"
     parameters = {
         "MW": mw, "MH": mh, "SIMD": simd, "PE": pe, "BINARY": int(binary),
         "IB": in_stream.elem_bits, "IN_SIGNED": int(in_stream.signed), "WB": weight_elem_bits,
         "ACC_BITS": acc_bits, "T": 0 if steps is None else steps.shape[1],
         "OB": out_stream.elem_bits, "ACT_VAL": act_val,
-        "WEIGHT_FILE": weight_file, "THRESHOLD_FILE": "" if steps is None else threshold_file,
+        "WEIGHT_FILE": weight_file, "THRESHOLD_PREFIX": "" if steps is None else threshold_prefix,
     }
     header_text = header(generator, name, parameters)
     mem_files = [write_memh(weight_file, _weight_words(weights, simd, pe, weight_elem_bits),
                             pe * simd * weight_elem_bits, header_text)]
     if steps is not None:
-        threshold_words = pack_words(steps, acc_bits, pe * steps.shape[1])
-        mem_files.append(write_memh(threshold_file, threshold_words,
-                                    pe * steps.shape[1] * acc_bits, header_text))
+        mem_files += write_search_memories(threshold_prefix, steps, pe, acc_bits, acc_hi + 1,
+                                           header_text)
     wrapper = write_wrapper(out_dir / f"{name}.sv", name, CORE, parameters, in_stream, out_stream,
                             header_text)
     return GeneratedLayer(

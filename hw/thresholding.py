@@ -8,24 +8,27 @@ from pathlib import Path
 import numpy as np
 
 from hw.codegen import (
-    GeneratedLayer, StreamFormat, header, int_range, output_bits, pack_words, signed_bits,
-    threshold_steps, write_memh, write_wrapper,
+    GeneratedLayer, StreamFormat, header, int_range, output_bits, search_stages, signed_bits,
+    threshold_steps, write_search_memories, write_wrapper,
 )
 from hw.folding import RTL_DIR, check_divides
 
 CORE = "thresholding"
 CORE_SOURCES = (RTL_DIR / "multithreshold.sv", RTL_DIR / "thresholding.sv")
-# cycles from the first input transfer to the last output transfer beyond one per
-# word: threshold read, output register
-PIPELINE_LATENCY = 2
 
 
-def expected_cycles(channels: int, pe: int, n_pixels: int = 1) -> int:
+def pipeline_latency(n_thresholds: int) -> int:
+    """Cycles from the first input transfer to the last output transfer beyond one per
+    word: input register (search stage 0), the other search stages, output register."""
+    return search_stages(n_thresholds) + 1
+
+
+def expected_cycles(channels: int, pe: int, n_thresholds: int, n_pixels: int = 1) -> int:
     """Cycles from the first input to the last output transfer of ``n_pixels``, no stalls.
 
-    FINN's model, C/PE words per pixel, plus the pipeline latency.
+    FINN's model, C/PE words per pixel, plus the pipeline latency of T thresholds.
     """
-    return n_pixels * (channels // pe) + PIPELINE_LATENCY
+    return n_pixels * (channels // pe) + pipeline_latency(n_thresholds)
 
 
 def generate_thresholding(
@@ -50,20 +53,19 @@ def generate_thresholding(
     out_dir = Path(out_dir).resolve()
     out_dir.mkdir(parents=True, exist_ok=True)
 
-    threshold_file = out_dir / f"{name}_thresholds.memh"
+    threshold_prefix = out_dir / f"{name}_thresholds"
     parameters = {
         "C": channels, "PE": pe, "IB": in_bits, "IN_SIGNED": int(in_signed),
         "VALUE_BITS": value_bits, "T": n_steps, "OB": out_stream.elem_bits, "ACT_VAL": act_val,
-        "THRESHOLD_FILE": threshold_file,
+        "THRESHOLD_PREFIX": threshold_prefix,
     }
     header_text = header("hw/thresholding.py generate_thresholding", name, parameters)
-    # word cf holds channels cf*PE .. cf*PE + PE - 1, each with its T thresholds
-    write_memh(threshold_file, pack_words(steps, value_bits, pe * n_steps),
-               pe * n_steps * value_bits, header_text)
+    mem_files = write_search_memories(threshold_prefix, steps, pe, value_bits, in_hi + 1,
+                                      header_text)
     wrapper = write_wrapper(out_dir / f"{name}.sv", name, CORE, parameters, in_stream, out_stream,
                             header_text)
     return GeneratedLayer(
-        name=name, sources=(*CORE_SOURCES, wrapper), mem_files=(threshold_file,),
+        name=name, sources=(*CORE_SOURCES, wrapper), mem_files=mem_files,
         parameters=parameters, in_stream=in_stream, out_stream=out_stream,
         in_words_per_vector=channels // pe, out_words_per_vector=channels // pe,
     )

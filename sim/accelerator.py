@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from export.build import CONFIG_FILE, DATAFLOW_FILE
+from export.artifacts import CONFIG_FILE, DATAFLOW_FILE
 from export.equivalence import real_frame
 from hw.stitch import Design, stitch
 from sim.golden.graph import run_graph

@@ -20,7 +20,7 @@ TIMESCALE = ("1ns", "1ps")
 
 # Verilator's default lint set stays fatal: the RTL is meant to be warning-free.
 # X-assignments become 0 so both simulators see the same values for don't-cares.
-_VERILATOR_ARGS = ("--x-assign", "0", "--x-initial", "0")
+VERILATOR_ARGS = ("--x-assign", "0", "--x-initial", "0")
 # Verilator dumps VCD: its FST writer needs lz4.h, which this machine lacks (no liblz4-dev)
 _VERILATOR_WAVE_ARGS = ("--trace-structs",)
 _PCH_INCLUDE_FIX = "CFG_CXXFLAGS_PCH_I=-include"
@@ -61,7 +61,7 @@ def simulator_params(names: Sequence[str] = SIMULATORS) -> list:
 
 
 @contextlib.contextmanager
-def _simulation_env() -> Iterator[None]:
+def simulation_env() -> Iterator[None]:
     """os.environ and sys.path as the runner's subprocesses need them, restored afterwards.
 
     The runner copies os.environ into every build and test command, and exports
@@ -90,7 +90,7 @@ def _simulation_env() -> Iterator[None]:
 def _build_args(simulator: str, waves: bool) -> list[str]:
     if simulator != "verilator":
         return []  # the Icarus runner already passes -g2012
-    return [*_VERILATOR_ARGS, *(_VERILATOR_WAVE_ARGS if waves else ())]
+    return [*VERILATOR_ARGS, *(_VERILATOR_WAVE_ARGS if waves else ())]
 
 
 def _failed_tests(results_xml: Path) -> list[str]:
@@ -129,7 +129,7 @@ def run_cocotb(
         raise ValueError(f"unknown simulator {simulator!r}; expected one of {SIMULATORS}")
     build_dir = Path(build_dir).resolve()
     results_xml = build_dir / "results.xml"
-    with _simulation_env():
+    with simulation_env():
         runner = get_runner(simulator)
         runner.build(
             sources=[Path(s).resolve() for s in sources],

@@ -31,12 +31,11 @@ from tqdm import tqdm
 
 from train import checkpoint
 from train.data.datasets import default_images, load_test_set
-from train.data.image_io import write_png
+from train.data.image_io import with_bicubic_chroma, write_png
 from train.data.matlab_bicubic import imresize
 from train.metrics import calculate_psnr, calculate_ssim
 from train.registry import ConfigError
-from train.upscale import (USER_ERRORS, report_error, staged_output, super_resolve,
-                           with_bicubic_chroma)
+from train.upscale import USER_ERRORS, report_error, staged_output, super_resolve
 
 SHARED_TEST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "test"
 DEFAULT_TEST_SETS = {name: SHARED_TEST_DIR / name / "HR" for name in ("Set5", "Set14")}

@@ -25,9 +25,8 @@ import torch
 from tqdm import tqdm
 
 from train import checkpoint
-from train.data.image_io import (ImageReadError, list_images, read_image, rgb_to_ycbcr,
-                                 to_y_uint8, write_png, ycbcr_to_rgb)
-from train.data.matlab_bicubic import imresize
+from train.data.image_io import (ImageReadError, list_images, read_image, to_y_uint8,
+                                 with_bicubic_chroma, write_png)
 from train.registry import ConfigError
 
 # Problems with the user's inputs or environment: reported on one line, exit code 2.
@@ -53,12 +52,6 @@ def run_model(model, img):
     # Deployable models already emit integers; clamp+round guards float models.
     out = y[0].clamp(0, 255).round().to(torch.uint8).cpu().numpy()
     return out[0] if img.ndim == 2 else out.transpose(1, 2, 0)
-
-
-def with_bicubic_chroma(sr_y, lr_rgb):
-    """RGB image from an SR Y plane plus the bicubic-upscaled Cb/Cr of the LR RGB image."""
-    cbcr = imresize(rgb_to_ycbcr(lr_rgb)[..., 1:], output_shape=sr_y.shape)
-    return ycbcr_to_rgb(np.dstack([sr_y, cbcr]))
 
 
 def super_resolve(model, lr):

@@ -7,7 +7,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from hw.bitstream.project import BUILD_INFO, write_through_staging
+from hw.bitstream.project import BUILD_INFO, DRIVER_CONFIG, write_through_staging
 
 MODEL_HASH_FILE = "dataflow.sha256"
 README = "README.md"
@@ -35,16 +35,19 @@ def _readme(info: dict, build: Path, missing: list[str]) -> str:
 
 - {status}
 - `{BUILD_INFO}`: board, part, clock, DMA widths, the generated files
+- `{DRIVER_CONFIG}`: stream layouts, halo and scale for the host driver
 - `{MODEL_HASH_FILE}`: hash of the dataflow model the bitstream implements
 
 ## On the board
 
-The driver comes with this repository (`driver/`); copy it along with this folder:
+The driver is `hw/driver/` of this repository; copy the repository along with this
+folder (the driver imports numpy, PIL and, on the board, `pynq`):
 
 ```
-scp -r <this folder> <repo>/driver xilinx@<board>:~/sr/
+scp -r <this folder> <repo> xilinx@<board>:~/sr/
 ssh xilinx@<board>
-cd ~/sr && sudo python3 -m driver ...   # see python3 -m driver --help
+cd ~/sr/<repo> && sudo python3 -m hw.driver --bitfile ../<this folder>/{info['bitstream']} \\
+    --config ../<this folder>/{DRIVER_CONFIG} --input lr.png --output sr.png
 ```
 """
 
@@ -61,7 +64,7 @@ def package(build: Path, out: Path) -> list[str]:
     missing = [name for name in overlay if not (build / name).is_file()]
 
     def write(staging: Path, final: Path):
-        for name in [*(n for n in overlay if n not in missing), BUILD_INFO]:
+        for name in [*(n for n in overlay if n not in missing), BUILD_INFO, DRIVER_CONFIG]:
             shutil.copy2(build / name, staging / name)
         (staging / MODEL_HASH_FILE).write_text(f"{info['model_sha256']}  dataflow.onnx\n")
         (staging / README).write_text(_readme(info, build, missing))

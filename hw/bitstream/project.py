@@ -23,6 +23,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from export.artifacts import staged_folder
 from hw.bitstream.boards import Board
 from hw.codegen import header
+from hw.driver.simulated import driver_config, save_config
 from hw.stitch import Design, stitch
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -36,6 +37,7 @@ DMA_CONTROL_RANGE = "64K"
 DMA_STREAM_BITS = (8, 16, 32, 64, 128, 256, 512, 1024)  # widths the AXI DMA supports
 DMA_LENGTH_BITS = 26  # transfer length register: up to 64 MiB per frame
 BUILD_INFO = "build_info.json"
+DRIVER_CONFIG = "driver_config.json"  # stream layouts, halo, scale: what the host driver needs
 ESTIMATES = "estimates.md"
 TCL_FILES = ("package_ip.tcl", "block_design.tcl", "build_bitstream.tcl")
 
@@ -240,6 +242,7 @@ def write_project(model_path: Path, board: Board, clock_mhz: float, out: Path,
     _write_tcl(out, board, clock_mhz, ip, streams, sources, model_hash)
     relocate(rtl, out, final)
     _write_estimates(out / ESTIMATES, board, clock_mhz, design, streams)
+    save_config(driver_config(model, design, clock_mhz), out / DRIVER_CONFIG)
     info = _build_info(model_path, model_hash, board, clock_mhz, ip, streams, out)
     (out / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n")
     return info

@@ -9,7 +9,9 @@
 // Like FINN's input buffer, the first neuron fold reads the input vector from the
 // stream and stores it; the other MH/PE - 1 folds reuse the stored copy, so a
 // vector takes (MW/SIMD)*(MH/PE) cycles, back to back with the next one.
-// Pipeline: issue -> weight/input read -> accumulate -> activate (output register).
+// Pipeline: issue -> weight/input read -> accumulate (reading search stage 0) ->
+// the other ceil(log2(T + 1)) - 1 threshold-search stages (multithreshold, none
+// when T == 0) -> output register.
 // All stages advance together; a stalled output (valid, not ready) holds them all.
 module mvau #(
   parameter int MW = 8,             // input vector length
@@ -25,7 +27,7 @@ module mvau #(
   parameter int OB = 8,             // output element bits
   parameter int ACT_VAL = 0,
   parameter WEIGHT_FILE = "",     // $readmemh: word nf*SF + sf, lane p at [p*SIMD*WB], input s at [s*WB]
-  parameter THRESHOLD_FILE = ""          // $readmemh: word nf, lane p at [p*T*ACC_BITS], threshold t at [t*ACC_BITS]
+  parameter THRESHOLD_PREFIX = ""        // search stage memories, see multithreshold
 ) (
   input  logic               ap_clk,
   input  logic               ap_rst_n,
@@ -43,7 +45,6 @@ module mvau #(
   localparam int WA_W = SF * NF > 1 ? $clog2(SF * NF) : 1;
   localparam int PROD_BITS = BINARY ? 2 : IB + 1 + WB;
   localparam int LANE_W_BITS = SIMD * WB;
-  localparam int LANE_T_BITS = (T > 0 ? T : 1) * ACC_BITS;
 
   initial if (MW % SIMD != 0 || MH % PE != 0) $fatal(1, "mvau: SIMD must divide MW and PE must divide MH");
 
@@ -115,39 +116,33 @@ module mvau #(
 
   // ---- accumulate over the synapse folds; acc_valid marks a finished output word
   logic acc_valid;
-  logic signed [ACC_BITS-1:0] acc [PE];
-  logic [PE*LANE_T_BITS-1:0] acc_thresholds;
+  logic [PE*ACC_BITS-1:0] acc;  // lane p at [p*ACC_BITS]
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) acc_valid <= 1'b0;
     else if (enable) acc_valid <= read_valid && read_last;
   end
 
-  if (T > 0) begin : threshold_memory
-    logic [PE*LANE_T_BITS-1:0] thresholds [2**NF_W];
-    initial $readmemh(THRESHOLD_FILE, thresholds);
-    always_ff @(posedge ap_clk)
-      if (enable) acc_thresholds <= thresholds[read_nf];
-  end else begin : no_thresholds
-    assign acc_thresholds = '0;
-  end
-
-  // ---- activate each lane into the output register
-  logic [PE*OB-1:0] activated;
   for (genvar p = 0; p < PE; p++) begin : lane
     always_ff @(posedge ap_clk)
       if (enable && read_valid)
-        acc[p] <= (read_first ? '0 : acc[p]) + dot_product(read_x, read_w[p*LANE_W_BITS +: LANE_W_BITS]);
-
-    multithreshold #(.VALUE_BITS(ACC_BITS), .T(T), .OB(OB), .ACT_VAL(ACT_VAL)) activation (
-      .value(acc[p]),
-      .thresholds(acc_thresholds[p*LANE_T_BITS +: LANE_T_BITS]),
-      .out(activated[p*OB +: OB])
-    );
+        acc[p*ACC_BITS +: ACC_BITS] <= (read_first ? '0 : acc[p*ACC_BITS +: ACC_BITS])
+                                       + dot_product(read_x, read_w[p*LANE_W_BITS +: LANE_W_BITS]);
   end
+
+  // ---- search each lane's thresholds (stage 0 read with the last accumulation)
+  logic             activated_valid;
+  logic [PE*OB-1:0] activated;
+  multithreshold #(
+    .PE(PE), .FOLDS(NF), .VALUE_BITS(ACC_BITS), .T(T), .OB(OB), .ACT_VAL(ACT_VAL),
+    .THRESHOLD_PREFIX(THRESHOLD_PREFIX)
+  ) activation (
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(enable), .fold(read_nf),
+    .in_valid(acc_valid), .values(acc), .out_valid(activated_valid), .out(activated)
+  );
 
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) out_valid <= 1'b0;
-    else if (enable) out_valid <= acc_valid;
+    else if (enable) out_valid <= activated_valid;
     if (enable) out_data <= activated;
   end
 endmodule

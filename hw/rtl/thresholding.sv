@@ -1,8 +1,9 @@
 // FINN Thresholding layer: every input word carries PE channels of C; each channel
 // c = cf*PE + p (channel fold cf, lane p) is compared with its T thresholds
 // (count of value >= t, plus ACT_VAL, in OB bits). One word per cycle.
-// Pipeline: read thresholds -> compare into the output register; a stalled output
-// (valid, not ready) holds both stages.
+// Pipeline: input register (reading search stage 0) -> the other ceil(log2(T + 1)) - 1
+// binary-search stages (multithreshold) -> output register; a stalled output
+// (valid, not ready) holds them all.
 module thresholding #(
   parameter int C = 8,               // channels
   parameter int PE = 1,              // channels per word, divides C
@@ -12,7 +13,7 @@ module thresholding #(
   parameter int T = 1,               // thresholds per channel, >= 1
   parameter int OB = 1,              // output element bits
   parameter int ACT_VAL = 0,
-  parameter THRESHOLD_FILE = ""         // $readmemh: word cf, lane p at [p*T*VALUE_BITS], threshold t at [t*VALUE_BITS]
+  parameter THRESHOLD_PREFIX = ""    // search stage memories, see multithreshold
 ) (
   input  logic             ap_clk,
   input  logic             ap_rst_n,
@@ -25,7 +26,6 @@ module thresholding #(
 );
   localparam int CF = C / PE;  // channel folds: words per pixel
   localparam int CF_W = CF > 1 ? $clog2(CF) : 1;
-  localparam int LANE_T_BITS = T * VALUE_BITS;
 
   initial if (C % PE != 0 || T < 1) $fatal(1, "thresholding: PE must divide C and T must be >= 1");
 
@@ -39,37 +39,36 @@ module thresholding #(
     else if (in_valid && in_ready) cf <= cf == CF_W'(CF - 1) ? '0 : cf + 1'b1;
   end
 
-  // ---- read the thresholds of this channel fold (power-of-two depth: any index is in range)
-  logic [PE*LANE_T_BITS-1:0] thresholds [2**CF_W];
-  initial $readmemh(THRESHOLD_FILE, thresholds);
-
-  logic                      read_valid;
-  logic [PE*IB-1:0]          read_x;
-  logic [PE*LANE_T_BITS-1:0] read_thresholds;
+  // ---- input register; the same edge reads the first search stage at cf
+  logic             read_valid;
+  logic [PE*IB-1:0] read_x;
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) read_valid <= 1'b0;
     else if (enable) read_valid <= in_valid;
-    if (enable) begin
-      read_x <= in_data;
-      read_thresholds <= thresholds[cf];
-    end
+    if (enable) read_x <= in_data;
   end
 
-  // ---- compare each lane into the output register
-  logic [PE*OB-1:0] activated;
+  // ---- search each lane's thresholds into the output register
+  logic [PE*VALUE_BITS-1:0] values;
   for (genvar p = 0; p < PE; p++) begin : lane
     logic [IB-1:0] x;
     assign x = read_x[p*IB +: IB];
-    multithreshold #(.VALUE_BITS(VALUE_BITS), .T(T), .OB(OB), .ACT_VAL(ACT_VAL)) activation (
-      .value(VALUE_BITS'($signed({IN_SIGNED && x[IB-1], x}))),
-      .thresholds(read_thresholds[p*LANE_T_BITS +: LANE_T_BITS]),
-      .out(activated[p*OB +: OB])
-    );
+    assign values[p*VALUE_BITS +: VALUE_BITS] = VALUE_BITS'($signed({IN_SIGNED && x[IB-1], x}));
   end
+
+  logic             activated_valid;
+  logic [PE*OB-1:0] activated;
+  multithreshold #(
+    .PE(PE), .FOLDS(CF), .VALUE_BITS(VALUE_BITS), .T(T), .OB(OB), .ACT_VAL(ACT_VAL),
+    .THRESHOLD_PREFIX(THRESHOLD_PREFIX)
+  ) activation (
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(enable), .fold(cf),
+    .in_valid(read_valid), .values(values), .out_valid(activated_valid), .out(activated)
+  );
 
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) out_valid <= 1'b0;
-    else if (enable) out_valid <= read_valid;
+    else if (enable) out_valid <= activated_valid;
     if (enable) out_data <= activated;
   end
 endmodule

@@ -177,19 +177,22 @@ def tensor_order(model: ModelWrapper) -> list[str]:
     return _activation_inputs(model.graph) + node_outputs
 
 
-def _graph_input(model: ModelWrapper, name: str, inputs: dict) -> np.ndarray:
+def _graph_input(model: ModelWrapper, name: str, inputs: dict, any_frame_size: bool) -> np.ndarray:
     if name not in inputs:
         raise KeyError(f"no value given for graph input {name!r}")
     x = to_int64(inputs[name], f"graph input {name!r}")
     expected = tuple(model.get_tensor_shape(name))
-    if x.shape != expected:
+    # NHWC: with any_frame_size only batch and channels must match
+    compared = [0, len(expected) - 1] if any_frame_size else range(len(expected))
+    if x.ndim != len(expected) or any(x.shape[i] != expected[i] for i in compared):
         raise ValueError(f"graph input {name!r} has shape {x.shape}, the model expects {expected}")
     check_values(x, model.get_tensor_datatype(name), f"graph input {name!r}")
     return x
 
 
 def run_graph(
-    model: ModelWrapper | str | PathLike, inputs: dict[str, np.ndarray], trace: bool = False
+    model: ModelWrapper | str | PathLike, inputs: dict[str, np.ndarray], trace: bool = False,
+    any_frame_size: bool = False,
 ) -> dict[str, np.ndarray]:
     """Execute a FINN dataflow graph with the golden kernels.
 
@@ -197,6 +200,9 @@ def run_graph(
     inputs: graph input name -> array of its DataType's values (floats must be integral).
     trace: return every graph input and node output (see ``tensor_order``), not only
     the graph outputs.
+    any_frame_size: accept NHWC frames of any height and width. The kernels only use
+    kernel sizes, paddings and block sizes, so this is the same network applied to a
+    whole image: the reference for tiled processing.
     Returns name -> int64 array (read-only by convention: duplicated streams share one).
     Raises UnsupportedNodeError for a node without kernel and ValueError when a tensor
     leaves the range of its annotated DataType.
@@ -205,7 +211,8 @@ def run_graph(
         model = ModelWrapper(str(model))
     graph = model.graph
     values = {t.name: model.get_initializer(t.name) for t in graph.initializer}
-    values.update({name: _graph_input(model, name, inputs) for name in _activation_inputs(graph)})
+    values.update({name: _graph_input(model, name, inputs, any_frame_size)
+                   for name in _activation_inputs(graph)})
     for node in topological_nodes(graph):
         for name, value in zip(node.output, _kernel_for(node)(node, values)):
             where = f"node {node.name!r} output {name!r}"

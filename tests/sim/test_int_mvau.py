@@ -15,6 +15,7 @@ CONFIGS = {
     "full_fold_raw": (8, 4, 8, 4, 4, False, 3, None, 0),
     "no_fold_int8_t3": (6, 4, 1, 1, 8, True, 4, 3, -2),
     "mid_fold_uint2_t1": (12, 6, 3, 2, 2, False, 2, 1, 0),
+    "head_like_uint8_t255": (9, 8, 1, 4, 8, False, 8, 255, 0),
 }
 CASES = [
     pytest.param(name, simulator, id=f"{name}-{simulator}", marks=simulator_mark(simulator))
@@ -58,7 +59,7 @@ def test_int_mvau_matches_golden(config, simulator):
     layer = generate_int_mvau(name, weights, thresholds, simd=simd, pe=pe, in_bits=in_bits,
                               in_signed=in_signed, out_dir=out_dir, act_val=act_val)
     expected = int_mvau(x, weights, thresholds, act_val)
-    run_generated_layer(layer, x, expected, expected_cycles(mw, mh, simd, pe),
+    run_generated_layer(layer, x, expected, expected_cycles(mw, mh, simd, pe, steps or 0),
                         test_module="sim.tb.mvau_tb", simulator=simulator, build_dir=out_dir)
 
 

@@ -11,6 +11,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from train.data.matlab_bicubic import imresize
+
 IMAGE_EXTENSIONS = frozenset({".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff"})
 
 # BasicSR's rgb2ycbcr / ycbcr2rgb matrices (MATLAB's): RGB in 0..1 -> YCbCr in 0..255,
@@ -154,3 +156,9 @@ def list_images(folder):
         raise FileNotFoundError(f"image folder {folder} holds no images "
                                 f"({', '.join(sorted(IMAGE_EXTENSIONS))})")
     return images
+
+
+def with_bicubic_chroma(sr_y, lr_rgb):
+    """RGB image from an SR Y plane plus the bicubic-upscaled Cb/Cr of the LR RGB image."""
+    cbcr = imresize(rgb_to_ycbcr(lr_rgb)[..., 1:], output_shape=sr_y.shape)
+    return ycbcr_to_rgb(np.dstack([sr_y, cbcr]))

@@ -1,0 +1,98 @@
+"""``python -m hw.driver``: super-resolve a whole image on the accelerator.
+
+Here the device is the Verilator simulation of the exported model's RTL
+(``--export``); on a PYNQ board, the overlay (``--bitfile`` with the build's
+``driver_config.json``). ``--validate`` compares the SR image bit for bit with the
+golden model applied to the whole image.
+"""
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from hw.driver.accelerator import Accelerator
+from hw.driver.tiling import ImageTooSmallError
+
+DEFAULT_BUILD = Path("sim_build") / "driver"
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m hw.driver",
+                                     description=__doc__.splitlines()[0])
+    device = parser.add_mutually_exclusive_group(required=True)
+    device.add_argument("--export", help="export folder: simulated device (Verilator)")
+    device.add_argument("--bitfile", help="overlay .bit on a PYNQ board (needs --config)")
+    parser.add_argument("--config", help="driver_config.json of the bitstream build")
+    parser.add_argument("--input", help="LR image; default: a bundled photo, bicubic-"
+                                        "downscaled by the model's scale, 96x96 LR pixels")
+    parser.add_argument("--output", required=True, help="SR PNG to write")
+    parser.add_argument("--validate", action="store_true",
+                        help="compare with the golden model on the whole image, bit for bit")
+    parser.add_argument("--build", default=str(DEFAULT_BUILD), help="simulation build folder")
+    return parser.parse_args(argv)
+
+
+def _simulated(args):
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    from export.artifacts import CONFIG_FILE, DATAFLOW_FILE
+    from hw.driver.simulated import SimulatedDevice, driver_config
+
+    model = ModelWrapper(str(Path(args.export) / DATAFLOW_FILE))
+    clock_mhz = json.loads((Path(args.export) / CONFIG_FILE).read_text())["clock_mhz"]
+    device = SimulatedDevice(model, Path(args.build), clock_mhz)
+    return driver_config(model, device.design, clock_mhz), device, model
+
+
+def _on_board(args):
+    from hw.driver.device import PynqDevice
+    from hw.driver.simulated import load_config
+
+    if not args.config:
+        raise ValueError("--bitfile needs --config (driver_config.json of the build)")
+    config = load_config(Path(args.config))
+    return config, PynqDevice(args.bitfile, config.output), None
+
+
+def main(argv=None):
+    args = parse_args(argv)
+    from hw.driver.images import default_lr_image, read_lr, write_sr
+
+    try:
+        config, device, model = _simulated(args) if args.export else _on_board(args)
+        rgb = read_lr(args.input) if args.input else default_lr_image(config.scale)
+        lr = rgb if config.input.frame_shape[-1] == 3 else _luma(rgb)
+        sr, throughput = Accelerator(config, device).upscale(lr)
+    except (ImageTooSmallError, ValueError, OSError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    write_sr(args.output, sr, rgb)
+    print("\n".join(throughput.lines(config.scale)))
+    if args.validate:
+        return _validate(model, lr, sr)
+    return 0
+
+
+def _luma(rgb):
+    from train.data.image_io import to_y_uint8
+
+    return to_y_uint8(rgb)
+
+
+def _validate(model, lr, sr) -> int:
+    from hw.driver.simulated import golden_image
+
+    if model is None:
+        print("error: --validate needs the export's dataflow model", file=sys.stderr)
+        return 2
+    golden = golden_image(model, lr)
+    differing = int(np.count_nonzero(golden != sr))
+    print(f"validate: {'PASS, bit-exact' if not differing else f'FAIL, {differing} pixels differ'}"
+          f" against the golden model on the whole {lr.shape[1]}x{lr.shape[0]} image")
+    return 0 if not differing else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,99 @@
+"""Board driver host path: stream packing, tiling with halo, and the whole path on the
+simulated device, bit-exact against the golden model on a whole real image."""
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from qonnx.core.modelwrapper import ModelWrapper
+
+from export.artifacts import DATAFLOW_FILE
+from export.build import ExportConfig, export_model
+from hw.codegen import pack_words
+from hw.driver.__main__ import main
+from hw.driver.accelerator import Accelerator
+from hw.driver.packing import pack_stream, unpack_stream
+from hw.driver.simulated import SimulatedDevice, driver_config, golden_image
+from hw.driver.tiling import ImageTooSmallError, TilePlan, receptive_halo
+from sim.tb.layer_run import layer_dir
+from train.data.image_io import to_y_uint8, write_png
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
+from sr_models import trained_like  # noqa: E402
+
+FRAME = 12
+
+
+@settings(max_examples=60, deadline=None)
+@given(elem_bits=st.integers(1, 12), per_word=st.integers(1, 6), signed=st.booleans(),
+       words=st.integers(1, 5), pad_bytes=st.integers(0, 2), seed=st.integers(0, 99))
+def test_packing_matches_the_generators_and_round_trips(elem_bits, per_word, signed, words,
+                                                        pad_bytes, seed):
+    lo, hi = (-(1 << (elem_bits - 1)), 1 << (elem_bits - 1)) if signed else (0, 1 << elem_bits)
+    values = np.random.default_rng(seed).integers(lo, hi, words * per_word)
+    tdata = -(-elem_bits * per_word // 8) * 8 + 8 * pad_bytes
+    data = pack_stream(values, elem_bits, per_word, tdata)
+    expected = b"".join(w.to_bytes(tdata // 8, "little")
+                        for w in pack_words(values, elem_bits, per_word))
+    assert data.tobytes() == expected
+    assert np.array_equal(unpack_stream(data, elem_bits, per_word, tdata, signed), values)
+
+
+@settings(max_examples=60, deadline=None)
+@given(height=st.integers(9, 40), width=st.integers(9, 40), frame=st.integers(9, 16),
+       halo=st.integers(0, 4), scale=st.integers(1, 3))
+def test_tiles_cover_the_image_and_reassemble_a_pointwise_network(height, width, frame, halo,
+                                                                  scale):
+    image = np.arange(height * width).reshape(height, width, 1) % 251
+    if min(height, width) < frame:
+        with pytest.raises(ImageTooSmallError):
+            TilePlan.for_image(height, width, (frame, frame), halo)
+        return
+    plan = TilePlan.for_image(height, width, (frame, frame), halo)
+    frames = plan.split(image)
+    upscale = lambda x: x.repeat(scale, axis=-3).repeat(scale, axis=-2)  # noqa: E731
+    assert np.array_equal(plan.assemble(upscale(frames), scale), upscale(image))
+
+
+@pytest.fixture(scope="module")
+def export(tmp_path_factory):
+    model = trained_like("BinarySRResNet", 2, 1, seed=6, channels=4, blocks=1)
+    out = tmp_path_factory.mktemp("driver_export")
+    export_model(model, ExportConfig(out, FRAME, FRAME, target_fps=1e8 / 3000),
+                 log=lambda *_: None)
+    return out
+
+
+def test_halo_is_the_receptive_radius(export):
+    # head 3x3 + one block of two 3x3 + tail 3x3; the 5x5 bicubic skip is shorter
+    assert receptive_halo(ModelWrapper(str(export / DATAFLOW_FILE))) == 4
+
+
+def real_lr(height, width):
+    from train.data.datasets import default_images
+
+    return to_y_uint8(default_images()[1][1])[100:100 + height, 150:150 + width]
+
+
+def test_whole_image_through_the_simulated_device_is_bit_exact(export):
+    model = ModelWrapper(str(export / DATAFLOW_FILE))
+    device = SimulatedDevice(model, layer_dir("driver_sim"), 100.0)
+    accelerator = Accelerator(driver_config(model, device.design, 100.0), device)
+    lr = real_lr(20, 24)  # 3 x 4 tiles of 12 px every 4 px (halo 4), the last ones flush
+    sr, throughput = accelerator.upscale(lr)
+    assert throughput.tiles == 12 and sr.shape == (40, 48)
+    assert np.array_equal(sr, golden_image(model, lr))
+    with pytest.raises(ImageTooSmallError, match="smaller than the 12-pixel frame"):
+        accelerator.upscale(real_lr(11, 30))
+
+
+def test_cli_upscales_validates_and_reports_throughput(export, tmp_path, capsys):
+    write_png(tmp_path / "lr.png", np.dstack([real_lr(16, 16)] * 3))
+    argv = ["--export", str(export), "--input", str(tmp_path / "lr.png"),
+            "--output", str(tmp_path / "sr.png"), "--build", str(layer_dir("driver_sim"))]
+    assert main([*argv, "--validate"]) == 0
+    out = capsys.readouterr().out
+    assert "validate: PASS, bit-exact" in out and "frames/s" in out
+    assert (tmp_path / "sr.png").is_file()
