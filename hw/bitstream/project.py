@@ -242,7 +242,7 @@ def write_project(model_path: Path, board: Board, clock_mhz: float, out: Path,
     _write_tcl(out, board, clock_mhz, ip, streams, sources, model_hash)
     relocate(rtl, out, final)
     _write_estimates(out / ESTIMATES, board, clock_mhz, design, streams)
-    save_config(driver_config(model, design, clock_mhz), out / DRIVER_CONFIG)
+    save_config(driver_config(model, design, clock_mhz, model_hash), out / DRIVER_CONFIG)
     info = _build_info(model_path, model_hash, board, clock_mhz, ip, streams, out)
     (out / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n")
     return info

@@ -6,6 +6,7 @@ Here the device is the Verilator simulation of the exported model's RTL
 golden model applied to the whole image.
 """
 import argparse
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -25,6 +26,9 @@ def parse_args(argv=None):
     device.add_argument("--export", help="export folder: simulated device (Verilator)")
     device.add_argument("--bitfile", help="overlay .bit on a PYNQ board (needs --config)")
     parser.add_argument("--config", help="driver_config.json of the bitstream build")
+    parser.add_argument("--model", help="with --bitfile: the dataflow.onnx you mean to run; "
+                                        "checked against the build's model hash, and used "
+                                        "by --validate")
     parser.add_argument("--input", help="LR image; default: a bundled photo, bicubic-"
                                         "downscaled by the model's scale, 96x96 LR pixels")
     parser.add_argument("--output", required=True, help="SR PNG to write")
@@ -53,7 +57,20 @@ def _on_board(args):
     if not args.config:
         raise ValueError("--bitfile needs --config (driver_config.json of the build)")
     config = load_config(Path(args.config))
-    return config, PynqDevice(args.bitfile, config.output), None
+    model = _checked_model(args.model, config, args.bitfile) if args.model else None
+    return config, PynqDevice(args.bitfile, config.output), model
+
+
+def _checked_model(path, config, bitfile):
+    """The dataflow model at ``path``, refused unless the bitstream was built from it."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    if digest != config.model_sha256:
+        raise ValueError(f"{bitfile} was built for the model with sha256 "
+                         f"{config.model_sha256[:16]}..., but {path} has {digest[:16]}...: "
+                         "rebuild the bitstream (make bitstream) or pass the matching model")
+    return ModelWrapper(str(path))
 
 
 def main(argv=None):
@@ -85,7 +102,8 @@ def _validate(model, lr, sr) -> int:
     from hw.driver.simulated import golden_image
 
     if model is None:
-        print("error: --validate needs the export's dataflow model", file=sys.stderr)
+        print("error: --validate on a board needs --model (the export's dataflow.onnx)",
+              file=sys.stderr)
         return 2
     golden = golden_image(model, lr)
     differing = int(np.count_nonzero(golden != sr))

@@ -37,6 +37,7 @@ class DriverConfig:
     halo: int
     scale: int
     clock_mhz: float
+    model_sha256: str = ""  # of the dataflow.onnx the accelerator implements
 
     @property
     def frame(self) -> tuple[int, int]:

@@ -21,10 +21,12 @@ def _layout(model, port) -> StreamLayout:
                         port.stream.signed, shape)
 
 
-def driver_config(model: ModelWrapper, design: Design, clock_mhz: float) -> DriverConfig:
+def driver_config(model: ModelWrapper, design: Design, clock_mhz: float,
+                  model_sha256: str = "") -> DriverConfig:
     layout_in, layout_out = _layout(model, design.in_port), _layout(model, design.out_port)
     return DriverConfig(layout_in, layout_out, receptive_halo(model),
-                        layout_out.frame_shape[0] // layout_in.frame_shape[0], clock_mhz)
+                        layout_out.frame_shape[0] // layout_in.frame_shape[0], clock_mhz,
+                        model_sha256)
 
 
 def save_config(config: DriverConfig, path: Path) -> None:
@@ -36,7 +38,7 @@ def load_config(path: Path) -> DriverConfig:
     layouts = {key: StreamLayout(**{**data[key], "frame_shape": tuple(data[key]["frame_shape"])})
                for key in ("input", "output")}
     return DriverConfig(layouts["input"], layouts["output"], data["halo"], data["scale"],
-                        data["clock_mhz"])
+                        data["clock_mhz"], data.get("model_sha256", ""))
 
 
 class SimulatedDevice:

@@ -224,8 +224,8 @@ def test_cli_without_vivado_stops_with_code_3_and_names_the_tool(export_dir, tmp
     assert "vivado not found on PATH: AMD Vivado 2022.2" in run.stderr
     assert str(out) in run.stderr and "build_bitstream.tcl" in run.stderr
     assert sorted(p.name for p in out.iterdir()) == [
-        "block_design.tcl", "build_bitstream.tcl", "build_info.json", "estimates.md",
-        "package_ip.tcl", "rtl"]
+        "block_design.tcl", "build_bitstream.tcl", "build_info.json", "driver_config.json",
+        "estimates.md", "package_ip.tcl", "rtl"]
     assert not list(tmp_path.glob(".*"))  # no staging folder left
     # the $readmemh paths point into the output folder, not the staging folder
     assert f'"{out.resolve()}/rtl/MVAU_0_weights.memh"' in (out / "rtl" / "MVAU_0.sv").read_text()
@@ -233,11 +233,11 @@ def test_cli_without_vivado_stops_with_code_3_and_names_the_tool(export_dir, tmp
     deployed = tmp_path / "deploy"
     assert deploy.main(["--build", str(out), "--out", str(deployed)]) == 0
     readme = (deployed / "README.md").read_text()
-    assert "Missing: sr_overlay.bit, sr_overlay.hwh" in readme and "python3 -m driver" in readme
+    assert "Missing: sr_overlay.bit, sr_overlay.hwh" in readme and "python3 -m hw.driver" in readme
     assert (deployed / "dataflow.sha256").read_text().split()[0] == \
         model_sha256(export_dir / "dataflow.onnx")
     assert sorted(p.name for p in deployed.iterdir()) == [
-        "README.md", "build_info.json", "dataflow.sha256"]
+        "README.md", "build_info.json", "dataflow.sha256", "driver_config.json"]
 
 
 def test_deploy_ships_a_built_overlay(project, tmp_path):

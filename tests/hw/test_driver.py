@@ -15,8 +15,9 @@ from hw.codegen import pack_words
 from hw.driver.__main__ import main
 from hw.driver.accelerator import Accelerator
 from hw.driver.packing import pack_stream, unpack_stream
-from hw.driver.simulated import SimulatedDevice, driver_config, golden_image
+from hw.driver.simulated import SimulatedDevice, driver_config, golden_image, save_config
 from hw.driver.tiling import ImageTooSmallError, TilePlan, receptive_halo
+from hw.stitch import stitch
 from sim.tb.layer_run import layer_dir
 from train.data.image_io import to_y_uint8, write_png
 
@@ -97,3 +98,15 @@ def test_cli_upscales_validates_and_reports_throughput(export, tmp_path, capsys)
     out = capsys.readouterr().out
     assert "validate: PASS, bit-exact" in out and "frames/s" in out
     assert (tmp_path / "sr.png").is_file()
+
+
+def test_bitstream_built_for_another_model_is_refused(export, tmp_path, capsys):
+    model = ModelWrapper(str(export / DATAFLOW_FILE))
+    config = driver_config(model, stitch(model, tmp_path / "rtl"), 100.0, "0" * 64)
+    save_config(config, tmp_path / "driver_config.json")
+    argv = ["--bitfile", str(tmp_path / "sr_overlay.bit"), "--config",
+            str(tmp_path / "driver_config.json"), "--model", str(export / DATAFLOW_FILE),
+            "--output", str(tmp_path / "sr.png")]
+    assert main(argv) == 2
+    assert "was built for the model with sha256 0000000000000000..." in capsys.readouterr().err
+    assert not (tmp_path / "sr.png").exists()
