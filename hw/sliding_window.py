@@ -23,12 +23,6 @@ def out_shape(in_h: int, in_w: int, kernel: int) -> tuple[int, int]:
     return in_h - kernel + 1, in_w - kernel + 1
 
 
-def buffer_words(in_h: int, in_w: int, channels: int, simd: int, kernel: int) -> int:
-    """Words in the line buffer: (kernel-1) rows + 2*kernel pixels, at most one frame."""
-    fold = channels // simd
-    return min(((kernel - 1) * in_w + 2 * kernel) * fold, in_h * in_w * fold)
-
-
 def expected_cycles(in_h: int, in_w: int, channels: int, simd: int, kernel: int) -> int:
     """Cycles of one frame, first input word to last output word, inclusive.
 

@@ -49,17 +49,6 @@ def simulator_mark(name: str):
     return pytest.mark.skipif(name not in simulators_available(), reason=f"{name} is not installed")
 
 
-def simulator_params(names: Sequence[str] = SIMULATORS) -> list:
-    """``pytest.param`` per simulator, skipped when it is not installed.
-
-    Use as ``@pytest.mark.parametrize("simulator", simulator_params())``; to combine
-    with other arguments, mark each ``pytest.param`` with ``simulator_mark``.
-    """
-    import pytest
-
-    return [pytest.param(name, id=name, marks=simulator_mark(name)) for name in names]
-
-
 @contextlib.contextmanager
 def simulation_env() -> Iterator[None]:
     """os.environ and sys.path as the runner's subprocesses need them, restored afterwards.
