@@ -37,9 +37,29 @@ def machine_line(info):
             f"torch {info['torch']}, brevitas {info['brevitas']}")
 
 
+REPO_ROOT = RESULTS_DIR.parents[1]
+
+
+def repo_relative(value):
+    """``value`` with every absolute path string under the repo's parent folder made
+    relative to the repo (``../shared/data/...``), recursively: results must not name
+    the folders of the machine that measured them."""
+    if isinstance(value, dict):
+        return {k: repo_relative(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [repo_relative(v) for v in value]
+    if isinstance(value, (str, Path)) and Path(value).is_absolute():
+        path = Path(os.path.normpath(value))
+        if path.is_relative_to(REPO_ROOT.parent):
+            return os.path.relpath(path, REPO_ROOT)
+    return value
+
+
 def write_result(name, markdown, data):
-    """Write ``results/<name>.md`` and ``results/<name>.json``; returns the Markdown path."""
+    """Write ``results/<name>.md`` and ``results/<name>.json`` (paths made relative to
+    the repo); returns the Markdown path."""
     RESULTS_DIR.mkdir(parents=True, exist_ok=True)
+    data = repo_relative(data)
     md_path = RESULTS_DIR / f"{name}.md"
     for path, text in ((md_path, markdown), (RESULTS_DIR / f"{name}.json",
                                              json.dumps(data, indent=2, default=str) + "\n")):
