@@ -1,6 +1,5 @@
 """Committed benchmark results are portable: no absolute paths of the measuring machine."""
 import re
-from pathlib import Path
 
 from benchmarks.common import REPO_ROOT, RESULTS_DIR, repo_relative
 
