@@ -30,11 +30,10 @@ setup:
 
 # the whole flow on the default data: train, evaluate, export (equivalence chain checked),
 # RTL co-simulation of the accelerator on real tiles, area, and the driver running a
-# whole real image through the simulated device (bit-exact against the golden model)
+# whole real image through the simulated device (bit-exact against the golden model);
+# tool output goes to results/demo/<name>/<stage>.log, the screen gets one line per stage
 demo: setup
-	$(PY) -m train.train --config $(CONFIG) $(AUTO_RESUME)
-	$(PY) -m train.evaluate --ckpt $(CKPT) --out $(EVAL_OUT) $(if $(DATA),--data $(DATA))
-	$(MAKE) --no-print-directory export sim area throughput
+	@$(PY) -m flow.demo --run $(RUN_NAME) --export $(EXPORT_DIR) --eval $(EVAL_OUT)
 
 # fast tests; `make test-slow` runs the long sweeps (CI runs both)
 test: setup

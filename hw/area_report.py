@@ -48,7 +48,9 @@ def area_table(design: Design, areas: dict) -> dict:
                              **{key: sum(areas[i.name][key] for i in members)
                                 for key in RESOURCES}))
     totals = {key: sum(row[key] for row in rows) for key in RESOURCES}
-    fraction = {key: totals[key] / XC7Z020[key] for key in XC7Z020}
+    # LUTs used as distributed RAM or shift registers occupy the same LUTs as logic
+    used = {**totals, "LUT": totals["LUT"] + totals["LUTRAM"]}
+    fraction = {key: used[key] / XC7Z020[key] for key in XC7Z020}
     return {"layers": rows, "totals": totals, "xc7z020_fraction": fraction,
             "bottleneck": design.bottleneck.name,
             "bottleneck_cycles": design.bottleneck.exp_cycles}
@@ -63,7 +65,8 @@ def to_markdown(table: dict) -> str:
     totals, fraction = table["totals"], table["xc7z020_fraction"]
     lines.append("| **total** | | " + " | ".join(str(totals[k]) for k in RESOURCES) + " | |")
     lines += ["", "Pynq-Z2 (xc7z020): " + ", ".join(
-        f"{key} {fraction[key]:.1%}" for key in XC7Z020) + ".",
+        f"{key} {fraction[key]:.1%}" for key in XC7Z020) + " (LUT: logic + LUTRAM, "
+        f"{totals['LUT'] + totals['LUTRAM']} of {XC7Z020['LUT']}).",
         f"Bottleneck: {table['bottleneck']} ({table['bottleneck_cycles']} cycles per frame). "
         "yosys synth_xilinx, out of context per layer: an estimate, not Vivado's numbers.", ""]
     return "\n".join(lines)

@@ -3,12 +3,14 @@
 Here the device is the Verilator simulation of the exported model's RTL
 (``--export``); on a PYNQ board, the overlay (``--bitfile`` with the build's
 ``driver_config.json``). ``--validate`` compares the SR image bit for bit with the
-golden model applied to the whole image.
+golden model applied to the whole image. The numbers printed are also written next to
+the SR image, as ``<output>.json``.
 """
 import argparse
 import hashlib
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
@@ -87,9 +89,15 @@ def main(argv=None):
         return 2
     write_sr(args.output, sr, rgb)
     print("\n".join(throughput.lines(config.scale)))
-    if args.validate:
-        return _validate(model, lr, sr)
-    return 0
+    validated = _validate(model, lr, sr) if args.validate else "not checked"
+    _write_report(Path(args.output).with_suffix(".json"), throughput, validated)
+    return 0 if validated in ("PASS", "not checked") else (2 if validated is None else 1)
+
+
+def _write_report(path, throughput, validated):
+    report = {**asdict(throughput), "validate": validated,
+              "device_lr_mpixel_per_s": throughput.lr_pixels / throughput.device_seconds / 1e6}
+    path.write_text(json.dumps(report, indent=2) + "\n")
 
 
 def _luma(rgb):
@@ -98,18 +106,19 @@ def _luma(rgb):
     return to_y_uint8(rgb)
 
 
-def _validate(model, lr, sr) -> int:
+def _validate(model, lr, sr):
+    """"PASS" or "FAIL" against the golden model; None (after an error line) without one."""
     from hw.driver.simulated import golden_image
 
     if model is None:
         print("error: --validate on a board needs --model (the export's dataflow.onnx)",
               file=sys.stderr)
-        return 2
+        return None
     golden = golden_image(model, lr)
     differing = int(np.count_nonzero(golden != sr))
     print(f"validate: {'PASS, bit-exact' if not differing else f'FAIL, {differing} pixels differ'}"
           f" against the golden model on the whole {lr.shape[1]}x{lr.shape[0]} image")
-    return 0 if not differing else 1
+    return "FAIL" if differing else "PASS"
 
 
 if __name__ == "__main__":
