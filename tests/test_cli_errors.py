@@ -112,6 +112,7 @@ def fixtures(tmp_path_factory):
               "frame_shape": [FRAME, FRAME, 1]}
     driver = {"input": layout, "output": layout, "halo": 4, "scale": 2,
               "clock_mhz": config["clock_mhz"]}
+    (root / "driver_config.json").write_text(json.dumps(driver))
     (root / "unknown_key.json").write_text(json.dumps(
         {**driver, "input": {**layout, "pixel_bits": 8}}))
     (root / "missing_key.json").write_text(json.dumps(
@@ -163,6 +164,8 @@ CASES = [
      "--output sr.png", "unknown key 'input.pixel_bits'"),
     ("driver-config-missing-key", "hw.driver --bitfile x.bit --config {f}/missing_key.json "
      "--output sr.png", "missing key 'halo'"),
+    ("driver-bitfile-without-pynq", "hw.driver --bitfile x.bit --config "
+     "{f}/driver_config.json --output sr.png", "needs a PYNQ board"),
     ("bitstream-corrupt-onnx", "hw.bitstream --export {f}/corrupt --board Pynq-Z2 --out bit",
      "dataflow.onnx"),
     ("bitstream-clock-0", "hw.bitstream --export {f}/export --board Pynq-Z2 --out bit "

@@ -2,6 +2,10 @@
 
 ``python -m train.evaluate --ckpt CKPT [--data HR_FOLDER ...] --out DIR``
 
+Without ``--data``: the shared Set5 and Set14, else (no ``../shared``) the bundled photos
+the checkpoint did not train on (``bundled_heldout``: its held-out split of the colour
+photos, and the grey ones as RGB), named on stdout.
+
 Per test set writes ``<out>/<set>.md`` and ``<out>/<set>.csv`` (per-image and mean
 PSNR/SSIM of bicubic and of the model) and ``<out>/<set>/<image>_compare.png``
 (bicubic | model | HR on a detailed crop).
