@@ -14,6 +14,8 @@ DATA ?=
 EVAL_OUT ?= results/eval/$(RUN_NAME)
 PYTEST_ARGS ?=
 EXPORT_DIR ?= exports/$(RUN_NAME)
+# `make export OUT=...` writes the export there instead of EXPORT_DIR
+OUT ?=
 FRAME ?= 32x32
 TARGET_FPS ?= 1000
 SIMULATOR ?= verilator
@@ -53,7 +55,7 @@ upscale: setup
 	$(PY) -m train.upscale --ckpt $(CKPT) --input $(INPUT) --output $(or $(OUTPUT),results/upscaled)
 
 export: setup
-	$(PY) -m export --ckpt $(CKPT) --out $(EXPORT_DIR) --frame $(FRAME) --target-fps $(TARGET_FPS)
+	$(PY) -m export --ckpt $(CKPT) --out $(or $(OUT),$(EXPORT_DIR)) --frame $(FRAME) --target-fps $(TARGET_FPS)
 
 sim: setup
 	$(PY) -m sim.accelerator --export $(EXPORT_DIR) --simulator $(SIMULATOR) $(if $(WAVES),--waves)
