@@ -8,6 +8,7 @@ collected nothing passes vacuously otherwise) or the simulator exited non-zero.
 """
 import contextlib
 import os
+import random
 import re
 import shutil
 import sys
@@ -18,6 +19,8 @@ from xml.etree import ElementTree
 from cocotb_tools.runner import get_runner
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# the stimulus seed of a replay; tests/conftest.py sets it from --seed (or draws one)
+SEED_ENV = "SEED"
 SIMULATORS = ("verilator", "icarus")
 TIMESCALE = ("1ns", "1ps")
 
@@ -29,6 +32,13 @@ _VERILATOR_WAVE_ARGS = ("--trace-structs",)
 _PCH_INCLUDE_FIX = "CFG_CXXFLAGS_PCH_I=-include"
 # how cocotb_tools.runner reports a command (build or simulator) that exited non-zero
 _FAILED_COMMAND = re.compile(r"Command failed with return code: (-?\d+)")
+
+
+def stimulus_seed() -> int:
+    """The seed of the random stimulus: ``$SEED`` when set (a replay), else a fresh one."""
+    if os.environ.get(SEED_ENV, "").strip():
+        return int(os.environ[SEED_ENV])
+    return random.SystemRandom().randrange(2**32)
 
 
 def _verilator_root() -> Path:
