@@ -64,6 +64,14 @@ def simulator_mark(name: str):
     return pytest.mark.skipif(name not in simulators_available(), reason=f"{name} is not installed")
 
 
+def simulator_case(config: str, simulator: str):
+    """pytest param (config, simulator), skipped when the simulator is not installed."""
+    import pytest
+
+    return pytest.param(config, simulator, id=f"{config}-{simulator}",
+                        marks=simulator_mark(simulator))
+
+
 @contextlib.contextmanager
 def simulation_env() -> Iterator[None]:
     """os.environ and sys.path as the runner's subprocesses need them, restored afterwards.

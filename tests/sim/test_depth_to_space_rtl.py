@@ -4,6 +4,7 @@ import pytest
 
 from hw import depth_to_space
 from sim.golden.depth_to_space import depth_to_space_nhwc
+from sim.runner import simulator_case
 from sim.tb.stream_tb import Stream, run_stream_case
 
 FRAMES = 2
@@ -14,8 +15,8 @@ CONFIGS = {
     "s3_simd_1": (4, 5, 2, 3, 1, 4),
     "s4_simd_mid": (4, 4, 6, 4, 2, 3),
 }
-RUNS = [pytest.param(name, "verilator", id=f"{name}-verilator") for name in CONFIGS]
-RUNS.append(pytest.param("s2_simd_all", "icarus", id="s2_simd_all-icarus"))
+RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS),
+        simulator_case("s2_simd_all", "icarus")]
 
 
 @pytest.mark.parametrize("config, simulator", RUNS)

@@ -3,14 +3,15 @@ import numpy as np
 import pytest
 
 from hw import stream_fifo
+from sim.runner import simulator_case
 from sim.tb.stream_tb import Stream, run_stream_case
 
 FRAMES = 2
 WORDS = 40
 # (depth, width); heavy backpressure fills the FIFO
 CONFIGS = {"depth_1": (1, 3), "depth_4": (4, 8), "depth_5": (5, 70)}
-RUNS = [pytest.param(name, "verilator", id=f"{name}-verilator") for name in ("depth_1", "depth_4")]
-RUNS.append(pytest.param("depth_5", "icarus", id="depth_5-icarus"))
+RUNS = [simulator_case("depth_1", "verilator"), simulator_case("depth_4", "verilator"),
+        simulator_case("depth_5", "icarus")]
 
 
 @pytest.mark.parametrize("config, simulator", RUNS)

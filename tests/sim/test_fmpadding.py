@@ -4,6 +4,7 @@ import pytest
 
 from hw import fmpadding
 from sim.golden.sliding_window import fm_padding
+from sim.runner import simulator_case
 from sim.tb.stream_tb import Stream, run_stream_case
 
 FRAMES = 2
@@ -13,8 +14,8 @@ CONFIGS = {
     "simd_1": (5, 4, 3, 1, 2, (0, 2, 1, 0)),
     "simd_mid": (4, 4, 4, 2, 4, (2, 0, 0, 1)),
 }
-RUNS = [pytest.param(name, "verilator", id=f"{name}-verilator") for name in CONFIGS]
-RUNS.append(pytest.param("simd_mid", "icarus", id="simd_mid-icarus"))
+RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS),
+        simulator_case("simd_mid", "icarus")]
 
 
 @pytest.mark.parametrize("config, simulator", RUNS)

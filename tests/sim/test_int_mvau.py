@@ -5,7 +5,7 @@ import pytest
 from hw.codegen import int_range
 from hw.mvau import expected_cycles, generate_int_mvau
 from sim.golden.int_mvau import int_matmul, int_mvau
-from sim.runner import simulator_mark
+from sim.runner import simulator_case
 from sim.tb.layer_run import layer_dir, run_generated_layer
 
 N_VECTORS = 4
@@ -18,7 +18,7 @@ CONFIGS = {
     "head_like_uint8_t255": (9, 8, 1, 4, 8, False, 8, 255, 0),
 }
 CASES = [
-    pytest.param(name, simulator, id=f"{name}-{simulator}", marks=simulator_mark(simulator))
+    simulator_case(name, simulator)
     for name in CONFIGS
     for simulator in (("verilator", "icarus") if name == "full_fold_raw" else ("verilator",))
 ]

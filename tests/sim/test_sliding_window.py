@@ -4,6 +4,7 @@ import pytest
 
 from hw import sliding_window
 from sim.golden.sliding_window import im2col
+from sim.runner import simulator_case
 from sim.tb.stream_tb import Stream, run_stream_case
 
 FRAMES = 2
@@ -14,8 +15,8 @@ CONFIGS = {
     "simd_1": (5, 7, 3, 1, 2, 3),
     "simd_mid": (4, 5, 4, 2, 1, 3),
 }
-RUNS = [pytest.param(name, "verilator", id=f"{name}-verilator") for name in CONFIGS]
-RUNS.append(pytest.param("simd_mid", "icarus", id="simd_mid-icarus"))
+RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS),
+        simulator_case("simd_mid", "icarus")]
 
 
 @pytest.mark.parametrize("config, simulator", RUNS)

@@ -5,6 +5,7 @@ import pytest
 
 from hw import stream_width_converter
 from sim.golden.streams import pass_through
+from sim.runner import simulator_case
 from sim.tb.stream_tb import Stream, run_stream_case
 
 FRAMES = 2
@@ -19,9 +20,8 @@ CONFIGS = {
     "same_3": (3, 3, 9),
     "up_2_to_6_wide": (2, 6, 9),
 }
-RUNS = [pytest.param(name, "verilator", id=f"{name}-verilator")
-        for name in CONFIGS if name != "up_2_to_6_wide"]
-RUNS.append(pytest.param("up_2_to_6_wide", "icarus", id="up_2_to_6_wide-icarus"))
+RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS if name != "up_2_to_6_wide"),
+        simulator_case("up_2_to_6_wide", "icarus")]
 
 
 @pytest.mark.parametrize("config, simulator", RUNS)

@@ -5,6 +5,7 @@ import pytest
 
 from hw import duplicate_streams, elementwise_add
 from sim.golden.streams import add_streams
+from sim.runner import simulator_case
 from sim.tb.stream_tb import Stream, run_stream_case
 
 FRAMES = 2
@@ -22,8 +23,8 @@ ADD_CONFIGS = {
 def runs(configs: dict) -> list:
     """Every config but the last in Verilator, the last in Icarus: two cores, a tight budget."""
     *verilator, icarus = configs
-    params = [pytest.param(name, "verilator", id=f"{name}-verilator") for name in verilator]
-    return params + [pytest.param(icarus, "icarus", id=f"{icarus}-icarus")]
+    return [*(simulator_case(name, "verilator") for name in verilator),
+            simulator_case(icarus, "icarus")]
 
 
 def random_values(rng, bits: int, signed: bool, channels: int) -> np.ndarray:

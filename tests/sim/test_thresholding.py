@@ -7,7 +7,7 @@ import pytest
 from hw.codegen import int_range
 from hw.thresholding import expected_cycles, generate_thresholding
 from sim.golden.thresholding import multi_threshold
-from sim.runner import simulator_mark
+from sim.runner import simulator_case
 from sim.tb.layer_run import layer_dir, run_generated_layer
 
 N_PIXELS = 6
@@ -20,7 +20,7 @@ CONFIGS = {
     "mid_fold_int9_t255": (8, 2, 9, True, 255, False, 0),
 }
 CASES = [
-    pytest.param(name, simulator, id=f"{name}-{simulator}", marks=simulator_mark(simulator))
+    simulator_case(name, simulator)
     for name in CONFIGS
     for simulator in (("verilator", "icarus") if name == "no_fold_int8" else ("verilator",))
 ]

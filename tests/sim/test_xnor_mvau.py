@@ -4,7 +4,7 @@ import pytest
 
 from hw.mvau import expected_cycles, generate_xnor_mvau
 from sim.golden.xnor_mvau import xnor_mvau
-from sim.runner import simulator_mark
+from sim.runner import simulator_case
 from sim.tb.layer_run import layer_dir, run_generated_layer
 
 N_VECTORS = 3
@@ -16,7 +16,7 @@ CONFIGS = {
     "mid_fold_t3": (24, 12, 4, 3, 3, -1),
 }
 CASES = [
-    pytest.param(name, simulator, id=f"{name}-{simulator}", marks=simulator_mark(simulator))
+    simulator_case(name, simulator)
     for name in CONFIGS
     for simulator in (("verilator", "icarus") if name == "mid_fold_t3" else ("verilator",))
 ]
