@@ -175,7 +175,9 @@ def run_config(seed: int, index: int, simulator: str) -> tuple[str, str | None]:
             return kind, f"golden != FINN execution on {', '.join(mismatched)}"
         case.run_rtl(build_dir, simulator, seed=int(rng.integers(2**32)))
     except Exception as error:  # noqa: BLE001  (a campaign reports every failure and goes on)
-        return kind, "".join(traceback.format_exception_only(error)).strip()
+        # results name no folder of the measuring machine: paths relative to the repo
+        return kind, "".join(traceback.format_exception_only(error)).strip().replace(
+            f"{REPO_ROOT}/", "")
     shutil.rmtree(build_dir, ignore_errors=True)
     return kind, None
 
