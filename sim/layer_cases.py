@@ -172,6 +172,17 @@ def _udtype(elem_bits: int) -> str:
     return finn_models.int_dtype(0, (1 << elem_bits) - 1)
 
 
+def _hand_written(kind: str, layer, parameters: dict, x: Stream, out: Stream, cycles: int,
+                  model, stalls: dict | None = None, **extra) -> LayerCase:
+    """A hand-written core with one stream in and one out: ``layer`` is its hw module
+    (MODULE, SOURCES), its testbench sim/tb/<kind>_tb.py, ``model`` FINN's one-frame model."""
+    return LayerCase(
+        kind, {"in0": x}, {"out0": out}, cycles,
+        dict(toplevel=layer.MODULE, sources=layer.SOURCES, test_module=f"sim.tb.{kind}_tb",
+             parameters=parameters, **extra),
+        lambda: _per_frame(model, {"x": x.values}, {"out0": "out"}), stalls or {})
+
+
 def fmpadding_case(rng, in_h: int, in_w: int, channels: int, simd: int, elem_bits: int,
                    padding, frames: int = 2) -> LayerCase:
     """Zero padding [top, left, bottom, right] of unsigned frames."""
@@ -180,13 +191,11 @@ def fmpadding_case(rng, in_h: int, in_w: int, channels: int, simd: int, elem_bit
                                                 _udtype(elem_bits), simd)
     model = finn_models.make_model([node], {"x": ((1, in_h, in_w, channels), _udtype(elem_bits))},
                                    {"out": ((1, *out_dim, channels), _udtype(elem_bits))})
-    return LayerCase(
-        "fmpadding", {"in0": Stream(image, elem_bits, simd)},
-        {"out0": Stream(fm_padding(image, padding, 0), elem_bits, simd)},
-        fmpadding.expected_cycles(in_h, in_w, channels, simd, padding),
-        dict(toplevel=fmpadding.MODULE, sources=fmpadding.SOURCES, test_module="sim.tb.fmpadding_tb",
-             parameters=fmpadding.rtl_parameters(in_h, in_w, channels, simd, elem_bits, padding)),
-        lambda: _per_frame(model, {"x": image}, {"out0": "out"}))
+    return _hand_written(
+        "fmpadding", fmpadding,
+        fmpadding.rtl_parameters(in_h, in_w, channels, simd, elem_bits, padding),
+        Stream(image, elem_bits, simd), Stream(fm_padding(image, padding, 0), elem_bits, simd),
+        fmpadding.expected_cycles(in_h, in_w, channels, simd, padding), model)
 
 
 def sliding_window_case(rng, in_h: int, in_w: int, channels: int, simd: int, elem_bits: int,
@@ -198,15 +207,12 @@ def sliding_window_case(rng, in_h: int, in_w: int, channels: int, simd: int, ele
     model = finn_models.make_model(
         [node], {"x": ((1, in_h, in_w, channels), _udtype(elem_bits))},
         {"out": ((1, *out_dim, kernel * kernel * channels), _udtype(elem_bits))})
-    return LayerCase(
-        "sliding_window", {"in0": Stream(image, elem_bits, simd)},
-        {"out0": Stream(im2col(image, (kernel, kernel), (1, 1), (1, 1)), elem_bits, simd)},
-        sliding_window.expected_cycles(in_h, in_w, channels, simd, kernel),
-        dict(toplevel=sliding_window.MODULE, sources=sliding_window.SOURCES,
-             test_module="sim.tb.sliding_window_tb",
-             parameters=sliding_window.rtl_parameters(in_h, in_w, channels, simd, elem_bits,
-                                                      kernel)),
-        lambda: _per_frame(model, {"x": image}, {"out0": "out"}))
+    return _hand_written(
+        "sliding_window", sliding_window,
+        sliding_window.rtl_parameters(in_h, in_w, channels, simd, elem_bits, kernel),
+        Stream(image, elem_bits, simd),
+        Stream(im2col(image, (kernel, kernel), (1, 1), (1, 1)), elem_bits, simd),
+        sliding_window.expected_cycles(in_h, in_w, channels, simd, kernel), model)
 
 
 def depth_to_space_case(rng, in_h: int, in_w: int, channels: int, block: int, simd: int,
@@ -215,15 +221,11 @@ def depth_to_space_case(rng, in_h: int, in_w: int, channels: int, block: int, si
     image = _unsigned(rng, frames, (in_h, in_w, channels * block * block), elem_bits)
     model = finn_models.depth_to_space_model((in_h, in_w), channels, block, _udtype(elem_bits),
                                              simd)
-    return LayerCase(
-        "depth_to_space", {"in0": Stream(image, elem_bits, simd)},
-        {"out0": Stream(depth_to_space_nhwc(image, block), elem_bits, simd)},
-        depth_to_space.expected_cycles(in_h, in_w, channels, block, simd),
-        dict(toplevel=depth_to_space.MODULE, sources=depth_to_space.SOURCES,
-             test_module="sim.tb.depth_to_space_tb",
-             parameters=depth_to_space.rtl_parameters(in_h, in_w, channels, block, simd,
-                                                      elem_bits)),
-        lambda: _per_frame(model, {"x": image}, {"out0": "out"}))
+    return _hand_written(
+        "depth_to_space", depth_to_space,
+        depth_to_space.rtl_parameters(in_h, in_w, channels, block, simd, elem_bits),
+        Stream(image, elem_bits, simd), Stream(depth_to_space_nhwc(image, block), elem_bits, simd),
+        depth_to_space.expected_cycles(in_h, in_w, channels, block, simd), model)
 
 
 def duplicate_streams_case(rng, out_dir: Path, n_outputs: int, channels: int, pe: int,
@@ -276,15 +278,12 @@ def stream_width_converter_case(rng, in_elems: int, out_elems: int, elem_bits: i
     image = _unsigned(rng, frames, frame_shape, elem_bits)
     model = finn_models.width_converter_model((1, *frame_shape), _udtype(elem_bits),
                                               in_elems, out_elems)
-    return LayerCase(
-        "stream_width_converter", {"in0": Stream(image, elem_bits, in_elems)},
-        {"out0": Stream(pass_through(image), elem_bits, out_elems)},
+    return _hand_written(
+        "stream_width_converter", stream_width_converter,
+        stream_width_converter.rtl_parameters(in_elems, out_elems, elem_bits),
+        Stream(image, elem_bits, in_elems), Stream(pass_through(image), elem_bits, out_elems),
         stream_width_converter.expected_cycles(int(np.prod(frame_shape)), in_elems, out_elems),
-        dict(toplevel=stream_width_converter.MODULE, sources=stream_width_converter.SOURCES,
-             test_module="sim.tb.stream_width_converter_tb",
-             parameters=stream_width_converter.rtl_parameters(in_elems, out_elems, elem_bits)),
-        lambda: _per_frame(model, {"x": image}, {"out0": "out"}),
-        stalls=dict(idle_prob=0.2, stall_prob=0.5))
+        model, stalls=dict(idle_prob=0.2, stall_prob=0.5))
 
 
 def fifo_case(rng, depth: int, width: int, words: int = 40, frames: int = 2) -> LayerCase:
@@ -295,11 +294,8 @@ def fifo_case(rng, depth: int, width: int, words: int = 40, frames: int = 2) -> 
     elem_bits = width // per_word
     values = _unsigned(rng, frames, (words, per_word), elem_bits)
     model = finn_models.fifo_model((1, words, per_word), _udtype(elem_bits), depth)
-    return LayerCase(
-        "fifo", {"in0": Stream(values, elem_bits, per_word)},
-        {"out0": Stream(values, elem_bits, per_word)},
-        stream_fifo.expected_cycles(words, depth),
-        dict(toplevel=stream_fifo.MODULE, sources=stream_fifo.SOURCES, test_module="sim.tb.fifo_tb",
-             parameters=stream_fifo.rtl_parameters(depth, width), depth=depth),
-        lambda: _per_frame(model, {"x": values}, {"out0": "out"}),
-        stalls=dict(idle_prob=0.2, stall_prob=0.7))
+    return _hand_written(
+        "fifo", stream_fifo, stream_fifo.rtl_parameters(depth, width),
+        Stream(values, elem_bits, per_word), Stream(values, elem_bits, per_word),
+        stream_fifo.expected_cycles(words, depth), model,
+        stalls=dict(idle_prob=0.2, stall_prob=0.7), depth=depth)
