@@ -22,10 +22,13 @@ SIMULATOR ?= verilator
 WAVES ?=
 BOARD ?= Pynq-Z2
 BITSTREAM_DIR ?= build/bitstream_$(BOARD)
+# fuzz campaign: configurations and seed
+N ?= 100
+SEED ?= 1
 # like BasicSR's auto_resume: a run that has a last.pth continues (or is already done)
 AUTO_RESUME = $(if $(wildcard runs/$(RUN_NAME)/last.pth),--resume)
 
-.PHONY: setup demo test test-slow train eval upscale export sim area throughput bitstream deploy clean
+.PHONY: setup demo test test-slow train eval upscale export sim area throughput bitstream deploy fuzz clean
 
 setup:
 	@bash .ci/setup
@@ -74,6 +77,11 @@ bitstream: setup
 
 deploy: setup
 	$(PY) -m hw.bitstream.deploy --build $(BITSTREAM_DIR) --out deploy/$(BOARD)
+
+# random single-layer configurations: golden == FINN == RTL, cycles == model
+# -> benchmarks/results/fuzz.{md,json}
+fuzz: setup
+	$(PY) -m benchmarks.fuzz --n $(N) --seed $(SEED)
 
 clean:
 	rm -rf runs results build exports deploy sim_build .pytest_cache

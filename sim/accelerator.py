@@ -2,8 +2,8 @@
 
 ``python -m sim.accelerator --export exports/default_x2`` streams real image tiles
 through the RTL of the whole dataflow graph (cocotb, Verilator or Icarus), with random
-input idles and output backpressure, a reset in mid-frame, and exact comparison with
-the golden model; it prints PASS/FAIL, the cycles per frame and the frame rate they
+input idles, output backpressure and resets (seed printed; ``SEED=N`` replays it), and
+exact comparison with the golden model; it prints PASS/FAIL, the cycles per frame and the frame rate they
 mean at the export's clock.
 """
 import json
@@ -62,8 +62,10 @@ def _stream(values, port) -> Stream:
 
 def cosimulate(model: ModelWrapper, frames: np.ndarray, build_dir: Path, *,
                simulator: str = "verilator", waves: bool = False, idle_prob: float = 0.3,
-               stall_prob: float = 0.3, seed: int = 0, design: Design | None = None) -> CosimResult:
-    """Stitch ``model`` (unless ``design`` is given) and stream NHWC ``frames`` through it.
+               stall_prob: float = 0.3, seed: int | None = None,
+               design: Design | None = None) -> CosimResult:
+    """Stitch ``model`` (unless ``design`` is given) and stream NHWC ``frames`` through it;
+    ``seed`` of the random stimulus (None: ``$SEED`` or a fresh one, printed).
 
     Raises AssertionError when an output differs from the golden model, or on deadlock.
     """
