@@ -1,0 +1,40 @@
+"""Self-ensemble (the "+" rows of SR papers): the model on the 8 flips and 90-degree
+rotations of its input, each output transformed back, averaged.
+
+Works for any model mapping NCHW to NCHW (spatial layout preserved up to scale), so also
+host-side around a hardware run (``hw.driver --ensemble``).
+"""
+import torch
+from torch import nn
+
+ROTATIONS = range(4)
+
+
+def dihedral(x, rotations, flip):
+    """x flipped left-right (if ``flip``), then rotated by ``rotations`` x 90 degrees."""
+    x = x.flip(-1) if flip else x
+    return torch.rot90(x, rotations, dims=(-2, -1))
+
+
+def undo_dihedral(y, rotations, flip):
+    y = torch.rot90(y, -rotations, dims=(-2, -1))
+    return y.flip(-1) if flip else y
+
+
+def self_ensemble(forward, x):
+    """Mean over the 8 dihedral transforms t of t^-1(forward(t(x)))."""
+    outputs = [undo_dihedral(forward(dihedral(x, k, flip)), k, flip)
+               for k in ROTATIONS for flip in (False, True)]
+    return torch.stack(outputs).mean(dim=0)
+
+
+class SelfEnsemble(nn.Module):
+    """A model wrapped so that its forward is the self-ensemble; keeps scale/in_channels."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+        self.scale, self.in_channels = model.scale, model.in_channels
+
+    def forward(self, x):
+        return self_ensemble(self.model, x)
