@@ -1,12 +1,15 @@
 """Self-ensemble: 8 flips/rotations, transformed back, averaged; evaluate --ensemble."""
 import csv
 
+import numpy as np
+
 import pytest
 import torch
 from torch import nn
 
 from train import evaluate
-from train.ensemble import SelfEnsemble, dihedral, self_ensemble, undo_dihedral
+from train.ensemble import (SelfEnsemble, dihedral, self_ensemble, self_ensemble_image,
+                            undo_dihedral)
 from tests.test_evaluate import NearestSR, hr_folder, patch_loader  # noqa: F401 (fixtures)
 
 
@@ -55,3 +58,23 @@ def test_evaluate_ensemble_adds_two_columns(hr_folder, tmp_path, patch_loader, c
     # nearest upscaling commutes with flips and rotations: the ensemble changes nothing
     for row in rows:
         assert row["ensemble_psnr"] == row["model_psnr"], row["image"]
+
+
+@pytest.mark.parametrize("channels", [None, 3])
+def test_image_ensemble_of_an_equivariant_upscaler_is_that_upscaler(channels):
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (5, 7) if channels is None else (5, 7, channels), dtype=np.uint8)
+    nearest = lambda i: i.repeat(2, axis=0).repeat(2, axis=1)  # noqa: E731
+    assert np.array_equal(self_ensemble_image(nearest, img), nearest(img))
+
+
+def test_image_ensemble_rounds_the_mean_half_to_even():
+    # +1 on the first row of whatever orientation the upscaler sees: 2 of the 8 transforms
+    # put it back on the image's first row -> mean 0.25 there (rounds to 0)
+    def first_row_plus_one(i):
+        out = i.copy()
+        out[0] += 1
+        return out
+    img = np.full((4, 4), 10, dtype=np.uint8)
+    sr = self_ensemble_image(first_row_plus_one, img)
+    assert sr.dtype == np.uint8 and np.array_equal(sr, img)

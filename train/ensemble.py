@@ -4,6 +4,7 @@ rotations of its input, each output transformed back, averaged.
 Works for any model mapping NCHW to NCHW (spatial layout preserved up to scale), so also
 host-side around a hardware run (``hw.driver --ensemble``).
 """
+import numpy as np
 import torch
 from torch import nn
 
@@ -38,3 +39,18 @@ class SelfEnsemble(nn.Module):
 
     def forward(self, x):
         return self_ensemble(self.model, x)
+
+
+def self_ensemble_image(upscale, img):
+    """Self-ensemble of ``upscale`` (uint8 HxW or HxWxC image -> uint8 SR image, same
+    layout) on the uint8 image ``img``; the mean rounded half to even, as ``run_model``."""
+    def forward(chw):
+        hwc = chw[0].permute(1, 2, 0).numpy().astype(np.uint8)
+        sr = upscale(hwc[..., 0] if img.ndim == 2 else hwc)
+        sr = sr[..., None] if sr.ndim == 2 else sr
+        return torch.from_numpy(sr.astype(np.float32)).permute(2, 0, 1)[None]
+
+    hwc = img[..., None] if img.ndim == 2 else img
+    x = torch.from_numpy(hwc.astype(np.float32)).permute(2, 0, 1)[None]
+    sr = self_ensemble(forward, x)[0].round().to(torch.uint8).permute(1, 2, 0).numpy()
+    return sr[..., 0] if img.ndim == 2 else sr
