@@ -46,7 +46,8 @@ def test_wrapper_keeps_scale_and_channels_and_matches_an_equivariant_model():
     assert torch.equal(wrapped(x), model(x))
 
 
-def test_evaluate_ensemble_adds_two_columns(hr_folder, tmp_path, patch_loader, capsys):  # noqa: F811
+def test_evaluate_ensemble_adds_two_columns(hr_folder, tmp_path, patch_loader,  # noqa: F811
+                                            capsys):
     patch_loader(NearestSR())
     out = tmp_path / "out"
     assert evaluate.main(["--ckpt", "m.pt", "--data", str(hr_folder), "--out", str(out),
