@@ -94,3 +94,11 @@ def test_frbc_shapes_and_float_twin_has_the_same_parameters(scale, binarize):
 def test_frbc_deployable_mode_is_refused_naming_what_blocks_it():
     with pytest.raises(ConfigError, match="model.mode: FRBC has no deployable mode"):
         build_model({"type": "FRBC", "mode": "deployable"}, 2, 1)
+
+
+def test_with_a_bicubic_skip_the_untrained_network_is_bicubic():
+    model = build_model({"type": "FRBC", "channels": 4, "blocks": 1, "global_skip": "bicubic"},
+                        2, 1)
+    x = torch.rand(1, 1, 6, 6) * 255
+    expected = F.interpolate(x / 255, scale_factor=2, mode="bicubic", align_corners=False) * 255
+    torch.testing.assert_close(model(x), expected)
