@@ -12,10 +12,11 @@ from train.config import REPO_ROOT, load_config
 from train.train import train
 
 CONFIGS = REPO_ROOT / "configs"
-RECIPES = sorted(p.name for prefix in ("bam", "frbc") for p in CONFIGS.glob(f"{prefix}_*.yaml"))
+RECIPES = sorted(p.name for prefix in ("bam", "frbc", "frbt") for p in CONFIGS.glob(f"{prefix}_*.yaml"))
 TEACHERS = [r for r in RECIPES if "_fp_" in r]
 # Fast-test sizes: the recipe's model with fewer channels and blocks, tiny patches.
 TINY_MODEL = {"channels": 4, "blocks": 1}
+TINY_TRANSFORMER = {"depth": 2, "heads": 2, "window": 4}
 TINY = {"data.train.folders": None, "data.train.patch_size": 16, "data.train.batch_size": 2,
         "data.train.repeat": 1, "data.train.cache_dir": None, "data.val.folder": None,
         "data.val.max_images": 1, "train.iters": 2, "train.val_every": 2,
@@ -28,7 +29,8 @@ def tiny_run(recipe, out, teacher=None):
     if teacher is not None:
         overrides["train.distill.teacher"] = str(teacher)
     config = load_config(CONFIGS / recipe, overrides)
-    config["model"] = {**config["model"], **TINY_MODEL}
+    config["model"] = {**config["model"], **TINY_MODEL,
+                       **(TINY_TRANSFORMER if config["model"]["type"] == "FRBT" else {})}
     with contextlib.redirect_stderr(io.StringIO()):
         return train(config)
 
@@ -42,7 +44,8 @@ def teachers(tmp_path_factory):
 
 def test_recipes_exist_for_both_scales():
     assert {"frbc_x2.yaml", "frbc_x4.yaml", "frbc_fp_x2.yaml", "frbc_fp_x4.yaml",
-            "frbc_x2_cpu.yaml", "frbc_x4_cpu.yaml"} <= set(RECIPES)
+            "frbc_x2_cpu.yaml", "frbc_x4_cpu.yaml", "bam_x2.yaml", "bam_x4.yaml",
+            "frbt_x2.yaml", "frbt_x4.yaml", "frbt_fp_x2.yaml", "frbt_fp_x4.yaml"} <= set(RECIPES)
 
 
 @pytest.mark.parametrize("recipe", RECIPES)
