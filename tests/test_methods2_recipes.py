@@ -6,10 +6,13 @@ import contextlib
 import io
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from train.checkpoint import load_model
 from train.config import REPO_ROOT, load_config
 from train.train import train
+from train.upscale import super_resolve
 
 CONFIGS = REPO_ROOT / "configs"
 RECIPES = sorted(p.name for prefix in ("bam", "frbc", "frbt") for p in CONFIGS.glob(f"{prefix}_*.yaml"))
@@ -58,4 +61,7 @@ def test_recipe_trains_a_few_iterations(recipe, teachers, tmp_path):
         assert twin in teachers, f"{recipe}: its teacher {twin} has no recipe"
         teacher = teachers[twin]
     summary = tiny_run(recipe, tmp_path, teacher)
-    assert summary["iters"] == 2 and summary["checkpoint"].is_file()
+    assert summary["iters"] == 2
+    model = load_model(summary["checkpoint"])  # rebuilt from the checkpoint, as evaluate does
+    lr = np.full((9, 11, 3) if config["color"] == "rgb" else (9, 11), 128, dtype=np.uint8)
+    assert super_resolve(model, lr).shape[:2] == (9 * model.scale, 11 * model.scale)
