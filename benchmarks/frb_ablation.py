@@ -5,7 +5,8 @@
 Trains the float twin (``configs/frbc_fp_x{s}_cpu.yaml``, the DBT teacher) and the four
 binary variants of ``configs/frbc_x{s}_cpu.yaml`` for the same number of iterations (same
 seed, data order and cosine schedule); each best checkpoint (picked on the held-out
-validation images) is evaluated on Set5 and Set14; writes ``results/frb_ablation.md/.json``.
+validation images) is evaluated on Set5 and Set14; writes
+``results/frb_ablation_x{s}.md/.json``.
 Needs ../shared/data.
 """
 import argparse
