@@ -6,6 +6,8 @@ import torch
 import yaml
 from torch import nn
 
+from tests.test_distributed import run_to_end, torchrun
+from train.checkpoint import load_checkpoint
 from train.config import REPO_ROOT, load_config
 from train.distill import Distiller, attention_map, block_outputs, dbt_loss
 from train.registry import ConfigError
@@ -121,3 +123,13 @@ def test_distill_config_rejects_unknown_keys(tmp_path):
     cfg = tiny_frbc(tmp_path, "student", FRBC_TINY, {"teacher": None, "gamma": 1.0})
     with pytest.raises(ConfigError, match="train.distill.gamma"):
         load_config(cfg)
+
+
+def test_distillation_under_two_data_parallel_processes(tmp_path):
+    teacher_cfg = tiny_frbc(tmp_path, "teacher", {**FRBC_TINY, "binarize": "none"})
+    assert main(["--config", str(teacher_cfg), "--out", str(tmp_path)]) == 0
+    student_cfg = tiny_frbc(tmp_path, "student", FRBC_TINY,
+                            {"teacher": str(tmp_path / "teacher" / "last.pth")})
+    result = run_to_end(torchrun(student_cfg, tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert load_checkpoint(tmp_path / "student" / "last.pth")["iteration"] == 2
