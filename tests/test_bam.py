@@ -57,6 +57,24 @@ def test_accumulated_sign_by_hand():
     # A_1/2 + A_2/0.25 = [1 - 0.4, -1 + 1.2, 1 - 2, 1 + 0.4] -> signs [+, +, -, +]
     torch.testing.assert_close(sign(a2, history).flatten(), torch.tensor([.5, .5, -.5, .5]))
     assert len(history) == 2
+    # eval mode: alpha from the running average of E|A| (1 -> 0.9 + 0.1 * 2 -> ...)
+    torch.testing.assert_close(sign.running_mean_abs, torch.tensor(0.9 * 1.1 + 0.1 * 0.25))
+    sign.eval()
+    history = []
+    sign(a2, history)
+    torch.testing.assert_close(history[0], a2 / (0.9 * 1.1 + 0.1 * 0.25))
+
+
+def test_trained_bam_on_a_tile_equals_the_whole_image_inside_the_receptive_field():
+    torch.manual_seed(0)
+    model = build_model({"type": "BAM", "channels": 4, "blocks": 1, "lbs": 1}, 2, 1)
+    model(torch.rand(2, 1, 8, 8) * 255)  # one training step's statistics
+    model.eval()
+    image = torch.rand(1, 1, 24, 24) * 255
+    with torch.no_grad():
+        whole, tile = model(image), model(image[..., :16, :16])
+    # 3x3 head, one 3x3 binary conv, 3x3 upsampler conv, 3x3 tail: 4 LR pixels of context
+    torch.testing.assert_close(tile[..., :24, :24], whole[..., :24, :24])
 
 
 def test_hpb_accumulates_same_shape_convs_across_its_lbs():

@@ -17,7 +17,12 @@ Activations. The input of binary conv n is accumulated the same way over the inp
 the earlier binary convs of the HPB, binarized, and scaled by beta_n, a learnable
 per-channel array (C x 1), the only trained scale:
 
-    A_n^b = beta_n * sign(sum_{i<=n} alpha_i * A_i),    alpha_i = 1 / E(|A_i|) per sample
+    A_n^b = beta_n * sign(sum_{i<=n} alpha_i * A_i),    alpha_i = 1 / E(|A_i|)
+
+E(|A_i|) is the batch's while training and a running average (as BatchNorm's statistics)
+in eval mode, so a trained network is a fixed function of each pixel's neighbourhood:
+tiles give the same result as the whole image, and alpha_i are constants a deployment
+could fold.
 
 Accumulation is short-range inside an LB (its 1x1 convs see the 3x3 conv's weights do
 not: different shape) and long-range across the LBs of an HPB. Blocks: an LB is one 3x3
@@ -66,15 +71,22 @@ class BitAccumulationConv2d(nn.Conv2d):
 
 
 class AccumulatedSign(nn.Module):
-    """beta_n * sign(sum_{i<=n} alpha_i A_i): appends A_n to the HPB's ``history``."""
+    """beta_n * sign(sum_{i<=n} alpha_i A_i): appends alpha_n A_n to the HPB's ``history``."""
 
-    def __init__(self, channels):
+    def __init__(self, channels, momentum=0.1):
         super().__init__()
         self.beta = nn.Parameter(torch.ones(1, channels, 1, 1))
+        self.register_buffer("running_mean_abs", torch.ones(()))
+        self.momentum = momentum
 
     def forward(self, a, history):
-        history.append(a)
-        return self.beta * binary_sign(accumulate(history, (1, 2, 3)), "approx_sign")
+        if self.training:
+            mean = a.detach().abs().mean()
+            self.running_mean_abs.lerp_(mean, self.momentum)
+        else:
+            mean = self.running_mean_abs
+        history.append(a / mean.clamp(min=EPS))
+        return self.beta * binary_sign(sum(history), "approx_sign")
 
 
 class BinaryUnit(nn.Module):
