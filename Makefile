@@ -11,6 +11,8 @@ CONFIG ?= configs/default_x2.yaml
 RUN_NAME = $(shell sed -n "s/^name: *//p" $(CONFIG))
 CKPT ?= runs/$(RUN_NAME)/best.pth
 DATA ?=
+# ENSEMBLE=1: `make eval` adds the self-ensemble columns (model+)
+ENSEMBLE ?=
 EVAL_OUT ?= results/eval/$(RUN_NAME)
 PYTEST_ARGS ?=
 EXPORT_DIR ?= exports/$(RUN_NAME)
@@ -51,7 +53,7 @@ train: setup
 	$(PY) -m train.train --config $(CONFIG) $(AUTO_RESUME)
 
 eval: setup
-	$(PY) -m train.evaluate --ckpt $(CKPT) --out $(EVAL_OUT) $(if $(DATA),--data $(DATA))
+	$(PY) -m train.evaluate --ckpt $(CKPT) --out $(EVAL_OUT) $(if $(DATA),--data $(DATA)) $(if $(ENSEMBLE),--ensemble)
 
 upscale: setup
 	@test -n "$(INPUT)" || { echo "usage: make upscale CKPT=... INPUT=lr_folder OUTPUT=out_folder"; exit 2; }

@@ -4,7 +4,8 @@ Here the device is the Verilator simulation of the exported model's RTL
 (``--export``); on a PYNQ board, the overlay (``--bitfile`` with the build's
 ``driver_config.json``). ``--validate`` compares the SR image bit for bit with the
 golden model applied to the whole image. The numbers printed are also written next to
-the SR image, as ``<output>.json``.
+the SR image, as ``<output>.json``. ``--ensemble`` runs the 8 flips/rotations of the
+image on the device and averages them on the host (self-ensemble, train/ensemble.py).
 """
 import hashlib
 import json
@@ -34,6 +35,8 @@ def parse_args(argv=None):
     parser.add_argument("--output", required=True, help="SR PNG to write")
     parser.add_argument("--validate", action="store_true",
                         help="compare with the golden model on the whole image, bit for bit")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="self-ensemble: 8 flips/rotations on the device, averaged here")
     parser.add_argument("--build", default=str(DEFAULT_BUILD), help="simulation build folder")
     return parser.parse_args(argv)
 
@@ -76,10 +79,10 @@ def main(argv=None):
     config, device, model = _simulated(args) if args.export else _on_board(args)
     rgb = read_lr(args.input) if args.input else default_lr_image(config.scale)
     lr = rgb if config.input.frame_shape[-1] == 3 else _luma(rgb)
-    sr, throughput = Accelerator(config, device).upscale(lr)
+    sr, throughput = _upscale(Accelerator(config, device), lr, args.ensemble)
     write_sr(args.output, sr, rgb)
     print("\n".join(throughput.lines(config.scale)))
-    validated = _validate(model, lr, sr) if args.validate else "not checked"
+    validated = _validate(model, lr, sr, args.ensemble) if args.validate else "not checked"
     _write_report(Path(args.output).with_suffix(".json"), throughput, validated)
     return 1 if validated == "FAIL" else 0
 
@@ -90,19 +93,37 @@ def _write_report(path, throughput, validated):
     path.write_text(json.dumps(report, indent=2) + "\n")
 
 
+def _upscale(accelerator, lr, ensemble):
+    if not ensemble:
+        return accelerator.upscale(lr)
+    from hw.driver.accelerator import Throughput
+    from train.ensemble import self_ensemble_image
+
+    runs = []
+
+    def upscale(image):
+        sr, throughput = accelerator.upscale(image)
+        runs.append(throughput)
+        return sr
+
+    return self_ensemble_image(upscale, lr), Throughput.total(runs)
+
+
 def _luma(rgb):
     from train.data.image_io import to_y_uint8
 
     return to_y_uint8(rgb)
 
 
-def _validate(model, lr, sr):
+def _validate(model, lr, sr, ensemble):
     """"PASS" or "FAIL": the SR image against the golden model, bit for bit."""
     from hw.driver.simulated import golden_image
+    from train.ensemble import self_ensemble_image
 
     if model is None:
         raise UserError("--validate on a board needs --model (the export's dataflow.onnx)")
-    golden = golden_image(model, lr)
+    golden = (self_ensemble_image(lambda image: golden_image(model, image), lr) if ensemble
+              else golden_image(model, lr))
     differing = int(np.count_nonzero(golden != sr))
     print(f"validate: {'PASS, bit-exact' if not differing else f'FAIL, {differing} pixels differ'}"
           f" against the golden model on the whole {lr.shape[1]}x{lr.shape[0]} image")
