@@ -57,6 +57,7 @@ def run_stream_case(
     stall_prob: float = 0.3,
     seed: int = 0,
     waves: bool = False,
+    trace_config: Path | None = None,
     **extra: int,
 ) -> None:
     """Pytest side: write the case into ``build_dir`` and run ``test_module`` on the RTL.
@@ -73,7 +74,7 @@ def run_stream_case(
     save_case(case_path, **arrays)
     run_cocotb(toplevel, sources, test_module, parameters=parameters,
                extra_env={"TB_CASE": str(case_path)}, simulator=simulator,
-               build_dir=build_dir / simulator, waves=waves)
+               build_dir=build_dir / simulator, waves=waves, trace_config=trace_config)
 
 
 class StreamTB:

@@ -1,0 +1,110 @@
+"""A short training run made once and shared, as the notebooks use it.
+
+``trained(config)`` returns the run folder of a config, training it first when it is
+absent or unfinished (a finished run is reused, an interrupted one resumes), so each
+notebook runs on its own or after the one before it. ``evaluate_held_out`` measures
+the run on images it did not train on; the plots draw what a run wrote.
+"""
+import csv
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+from skimage import data as skdata
+
+from train import evaluate
+from train.checkpoint import load_checkpoint
+from train.config import load_config, run_dir
+from train.data.image_io import read_image, write_png
+from train.registry import ConfigError
+from train.train import train
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+NOTEBOOK_CONFIG = REPO_ROOT / "configs" / "notebook_x2.yaml"
+# scikit-image photos outside the default training set (train.data.datasets)
+HELD_OUT_IMAGES = {"camera": skdata.camera, "coins": skdata.coins,
+                   "hubble": skdata.hubble_deep_field}
+HELD_OUT_DIR = "held_out_HR"
+
+
+def trained(config_path=NOTEBOOK_CONFIG) -> Path:
+    """The run folder of ``config_path``, trained (or resumed) to ``train.iters`` first
+    when it is not there yet."""
+    config = load_config(config_path)
+    folder = run_dir(config)
+    if not is_finished(folder, config["train"]["iters"]):
+        train(config, resume=(folder / "last.pth").is_file())
+    return folder
+
+
+def is_finished(folder, iters) -> bool:
+    last, best = Path(folder) / "last.pth", Path(folder) / "best.pth"
+    return best.is_file() and last.is_file() and load_checkpoint(last)["iteration"] >= iters
+
+
+def held_out_test_sets(run_folder) -> list:
+    """HR test folders the run did not train on: the shared Set5 and Set14 when present,
+    else scikit-image photos held out of the default training set, written once into
+    the run folder."""
+    shared = [folder for folder in evaluate.DEFAULT_TEST_SETS.values() if folder.is_dir()]
+    if shared:
+        return shared
+    folder = Path(run_folder) / HELD_OUT_DIR
+    for name, load in HELD_OUT_IMAGES.items():
+        if not (folder / f"{name}.png").is_file():
+            write_png(folder / f"{name}.png", load())
+    return [folder]
+
+
+def evaluate_held_out(run_folder, out_dir) -> Path:
+    """PSNR/SSIM of the run's best checkpoint and of bicubic on ``held_out_test_sets``,
+    with comparison crops (``train.evaluate``'s reports) in ``out_dir``."""
+    args = ["--ckpt", str(Path(run_folder) / "best.pth"), "--out", str(out_dir), "--data",
+            *map(str, held_out_test_sets(run_folder))]
+    if evaluate.main(args) != 0:
+        raise ConfigError(f"evaluation of {run_folder} failed (see the error above)")
+    return Path(out_dir)
+
+
+def read_log(path) -> dict:
+    """A run's CSV log as ``{column: [float]}``."""
+    with open(path, newline="") as file:
+        rows = list(csv.DictReader(file))
+    return {key: [float(row[key]) for row in rows] for key in (rows[0] if rows else {})}
+
+
+def plot_training_curve(run_folder, path) -> Path:
+    """Training loss and validation PSNR against iterations."""
+    losses = read_log(Path(run_folder) / "train_log.csv")
+    val = read_log(Path(run_folder) / "val_log.csv")
+    fig, loss_ax = plt.subplots(figsize=(6, 3.5), dpi=110)
+    loss_ax.plot(losses["iter"], losses["loss"], color="tab:blue", label="training L1 loss")
+    loss_ax.set_xlabel("iteration")
+    loss_ax.set_ylabel("L1 loss (pixels / 255)", color="tab:blue")
+    psnr_ax = loss_ax.twinx()
+    psnr_ax.plot(val["iter"], val["psnr"], color="tab:red", marker="o", label="validation PSNR")
+    psnr_ax.set_ylabel("validation PSNR (dB)", color="tab:red")
+    loss_ax.set_title(f"training run {Path(run_folder).name}")
+    loss_ax.grid(alpha=0.3)
+    return save_figure(fig, path)
+
+
+def plot_comparisons(eval_dir, path, count=2) -> Path:
+    """The first ``count`` comparison crops (bicubic | model | HR) of an evaluation."""
+    crops = sorted(Path(eval_dir).glob("*/*_compare.png"))[:count]
+    if not crops:
+        raise ConfigError(f"{eval_dir} holds no comparison crops")
+    fig, axes = plt.subplots(len(crops), 1, figsize=(8, 3 * len(crops)), dpi=110, squeeze=False)
+    for ax, crop in zip(axes[:, 0], crops):
+        ax.imshow(read_image(crop))
+        ax.set_title(f"{crop.parent.name}/{crop.stem.removesuffix('_compare')}", fontsize=9)
+        ax.axis("off")
+    return save_figure(fig, path)
+
+
+def save_figure(fig, path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return path
