@@ -7,18 +7,13 @@ golden model applied to the whole image. The numbers printed are also written ne
 the SR image, as ``<output>.json``.
 """
 import argparse
-import hashlib
 import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-
-from hw.driver.accelerator import Accelerator
+from hw.driver.session import DEFAULT_BUILD, differing_pixels, on_board, simulated, upscale_image
 from hw.driver.tiling import ImageTooSmallError
-
-DEFAULT_BUILD = Path("sim_build") / "driver"
 
 
 def parse_args(argv=None):
@@ -40,56 +35,21 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def _simulated(args):
-    from qonnx.core.modelwrapper import ModelWrapper
-
-    from export.artifacts import CONFIG_FILE, DATAFLOW_FILE
-    from hw.driver.simulated import SimulatedDevice, driver_config
-
-    model = ModelWrapper(str(Path(args.export) / DATAFLOW_FILE))
-    clock_mhz = json.loads((Path(args.export) / CONFIG_FILE).read_text())["clock_mhz"]
-    device = SimulatedDevice(model, Path(args.build), clock_mhz)
-    return driver_config(model, device.design, clock_mhz), device, model
-
-
-def _on_board(args):
-    from hw.driver.device import PynqDevice
-    from hw.driver.simulated import load_config
-
-    if not args.config:
-        raise ValueError("--bitfile needs --config (driver_config.json of the build)")
-    config = load_config(Path(args.config))
-    model = _checked_model(args.model, config, args.bitfile) if args.model else None
-    return config, PynqDevice(args.bitfile, config.output), model
-
-
-def _checked_model(path, config, bitfile):
-    """The dataflow model at ``path``, refused unless the bitstream was built from it."""
-    from qonnx.core.modelwrapper import ModelWrapper
-
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    if digest != config.model_sha256:
-        raise ValueError(f"{bitfile} was built for the model with sha256 "
-                         f"{config.model_sha256[:16]}..., but {path} has {digest[:16]}...: "
-                         "rebuild the bitstream (make bitstream) or pass the matching model")
-    return ModelWrapper(str(path))
-
-
 def main(argv=None):
     args = parse_args(argv)
     from hw.driver.images import default_lr_image, read_lr, write_sr
 
     try:
-        config, device, model = _simulated(args) if args.export else _on_board(args)
-        rgb = read_lr(args.input) if args.input else default_lr_image(config.scale)
-        lr = rgb if config.input.frame_shape[-1] == 3 else _luma(rgb)
-        sr, throughput = Accelerator(config, device).upscale(lr)
+        session = (simulated(args.export, args.build) if args.export
+                   else on_board(args.bitfile, args.config, args.model))
+        rgb = read_lr(args.input) if args.input else default_lr_image(session.config.scale)
+        lr, sr, throughput = upscale_image(session, rgb)
     except (ImageTooSmallError, ValueError, OSError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
     write_sr(args.output, sr, rgb)
-    print("\n".join(throughput.lines(config.scale)))
-    validated = _validate(model, lr, sr) if args.validate else "not checked"
+    print("\n".join(throughput.lines(session.config.scale)))
+    validated = _validate(session.model, lr, sr) if args.validate else "not checked"
     _write_report(Path(args.output).with_suffix(".json"), throughput, validated)
     return 0 if validated in ("PASS", "not checked") else (2 if validated is None else 1)
 
@@ -100,22 +60,13 @@ def _write_report(path, throughput, validated):
     path.write_text(json.dumps(report, indent=2) + "\n")
 
 
-def _luma(rgb):
-    from train.data.image_io import to_y_uint8
-
-    return to_y_uint8(rgb)
-
-
 def _validate(model, lr, sr):
     """"PASS" or "FAIL" against the golden model; None (after an error line) without one."""
-    from hw.driver.simulated import golden_image
-
     if model is None:
         print("error: --validate on a board needs --model (the export's dataflow.onnx)",
               file=sys.stderr)
         return None
-    golden = golden_image(model, lr)
-    differing = int(np.count_nonzero(golden != sr))
+    differing = differing_pixels(model, lr, sr)
     print(f"validate: {'PASS, bit-exact' if not differing else f'FAIL, {differing} pixels differ'}"
           f" against the golden model on the whole {lr.shape[1]}x{lr.shape[0]} image")
     return "FAIL" if differing else "PASS"

@@ -1,0 +1,99 @@
+"""Open the accelerator's device: the overlay on a PYNQ board, else the simulated one.
+
+The command line picks with ``--export`` or ``--bitfile``; ``open_device`` (the
+notebooks) takes the board when ``pynq`` imports and the overlay's files exist, and
+otherwise runs the same driver against the Verilator simulation of the export, saying
+why in its ``description``.
+"""
+import hashlib
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from export.artifacts import CONFIG_FILE, DATAFLOW_FILE
+from hw.driver.accelerator import Accelerator, DriverConfig
+
+DEFAULT_BUILD = Path("sim_build") / "driver"
+
+
+@dataclass
+class Session:
+    config: DriverConfig
+    device: object  # PynqDevice or SimulatedDevice
+    model: object  # the dataflow graph (ModelWrapper) for validation, or None
+    description: str
+
+
+def simulated(export_dir, build_dir=DEFAULT_BUILD) -> Session:
+    """The Verilator simulation of the export's RTL as the device."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    from hw.driver.simulated import SimulatedDevice, driver_config
+
+    model = ModelWrapper(str(Path(export_dir) / DATAFLOW_FILE))
+    clock_mhz = json.loads((Path(export_dir) / CONFIG_FILE).read_text())["clock_mhz"]
+    device = SimulatedDevice(model, Path(build_dir), clock_mhz)
+    return Session(driver_config(model, device.design, clock_mhz), device, model,
+                   f"simulated device: Verilator simulation of {Path(export_dir) / DATAFLOW_FILE}")
+
+
+def on_board(bitfile, config_path, model_path=None) -> Session:
+    """The overlay ``bitfile`` with its build's ``driver_config.json``; ``model_path``
+    (optional) is checked against the model the bitstream was built from."""
+    from hw.driver.device import PynqDevice
+    from hw.driver.simulated import load_config
+
+    if not config_path:
+        raise ValueError("--bitfile needs --config (driver_config.json of the build)")
+    config = load_config(Path(config_path))
+    model = checked_model(model_path, config, bitfile) if model_path else None
+    return Session(config, PynqDevice(str(bitfile), config.output), model,
+                   f"PYNQ board: overlay {bitfile}")
+
+
+def checked_model(path, config, bitfile):
+    """The dataflow model at ``path``, refused unless the bitstream was built from it."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    if digest != config.model_sha256:
+        raise ValueError(f"{bitfile} was built for the model with sha256 "
+                         f"{config.model_sha256[:16]}..., but {path} has {digest[:16]}...: "
+                         "rebuild the bitstream (make bitstream) or pass the matching model")
+    return ModelWrapper(str(path))
+
+
+def open_device(export_dir, build_dir=DEFAULT_BUILD, bitfile=None, config_path=None) -> Session:
+    """The board when ``pynq`` is installed and ``bitfile`` and ``config_path`` exist;
+    else the simulated device of ``export_dir``, the description naming what was absent."""
+    missing = [what for what, present in (
+        ("the pynq package", importlib.util.find_spec("pynq") is not None),
+        (f"overlay {bitfile}", bitfile is not None and Path(bitfile).is_file()),
+        (f"driver config {config_path}", config_path is not None and Path(config_path).is_file()),
+    ) if not present]
+    if not missing:
+        return on_board(bitfile, config_path, Path(export_dir) / DATAFLOW_FILE)
+    session = simulated(export_dir, build_dir)
+    session.description = (f"no PYNQ board here ({', '.join(missing)} absent): the same "
+                           f"driver runs against the {session.description}")
+    return session
+
+
+def upscale_image(session: Session, rgb: np.ndarray):
+    """``(lr, sr, Throughput)`` of an RGB LR image; ``lr`` is what the model takes
+    (its Y plane for a Y model)."""
+    from train.data.image_io import to_y_uint8
+
+    lr = rgb if session.config.input.frame_shape[-1] == 3 else to_y_uint8(rgb)
+    sr, throughput = Accelerator(session.config, session.device).upscale(lr)
+    return lr, sr, throughput
+
+
+def differing_pixels(model, lr: np.ndarray, sr: np.ndarray) -> int:
+    """Pixels of ``sr`` that differ from the golden model on the whole image ``lr``."""
+    from hw.driver.simulated import golden_image
+
+    return int(np.count_nonzero(golden_image(model, lr) != sr))
