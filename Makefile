@@ -23,7 +23,7 @@ BITSTREAM_DIR ?= build/bitstream_$(BOARD)
 # like BasicSR's auto_resume: a run that has a last.pth continues (or is already done)
 AUTO_RESUME = $(if $(wildcard runs/$(RUN_NAME)/last.pth),--resume)
 
-.PHONY: setup demo test test-slow train eval upscale export sim area throughput bitstream deploy clean
+.PHONY: setup demo test test-slow notebooks train eval upscale export sim area throughput bitstream deploy clean
 
 setup:
 	@bash .ci/setup
@@ -41,6 +41,10 @@ test: setup
 
 test-slow: setup
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
+
+# run every notebook top to bottom (figures into notebooks/figures/); part of test-slow
+notebooks: setup
+	$(PY) -m pytest -q -m slow tests/test_notebooks.py $(PYTEST_ARGS)
 
 train: setup
 	$(PY) -m train.train --config $(CONFIG) $(AUTO_RESUME)

@@ -94,9 +94,16 @@ class StreamTrace:
         return int(released[-1]) + 1
 
 
-def layer_output_wires(design: Design) -> dict:
-    """``{layer name: top-level wire of its (first) output stream}``."""
-    return {inst.name: design.wires[(inst.name, inst.outputs[0].name)] for inst in design.layers}
+def layer_stream_wires(design: Design, name: str) -> dict:
+    """``{"in": wire, "out": wire}`` of layer ``name``'s first input and output streams."""
+    layer = next(inst for inst in design.layers if inst.name == name)
+    return {"in": design.wires[(name, layer.inputs[0].name)],
+            "out": design.wires[(name, layer.outputs[0].name)]}
+
+
+def first_layer(design: Design, prefix: str) -> str:
+    """The first layer (graph order) whose name starts with ``prefix``, e.g. MVAU."""
+    return next(inst.name for inst in design.layers if inst.name.startswith(prefix))
 
 
 def read_design_streams(design: Design, vcd) -> StreamTrace:
@@ -112,12 +119,11 @@ def layer_cycles(design: Design, trace: StreamTrace, frames: int) -> list:
     is fed at full rate; downstream of a slower layer the span is the slower one's)."""
     start = trace.stall_free_start()
     rows = []
-    for name, wire in layer_output_wires(design).items():
-        moved = trace.transfers(wire)
+    for layer in design.layers:
+        moved = trace.transfers(design.wires[(layer.name, layer.outputs[0].name)])
         moved = moved[moved >= start]
         per_frame = len(moved) // frames
-        layer = next(inst for inst in design.layers if inst.name == name)
-        rows.append({"layer": name, "cycle_model": layer.exp_cycles,
+        rows.append({"layer": layer.name, "cycle_model": layer.exp_cycles,
                      "first_word": int(moved[0] - start),
                      "output_span": int(moved[per_frame - 1] - moved[0] + 1)})
     return rows

@@ -108,3 +108,15 @@ def save_figure(fig, path) -> Path:
     fig.savefig(path)
     plt.close(fig)
     return path
+
+
+def plot_images(images: dict, path, title="") -> Path:
+    """``{label: uint8 image}`` side by side at their pixel grids (grey for 2-D)."""
+    fig, axes = plt.subplots(1, len(images), figsize=(3.2 * len(images), 3.6), dpi=110,
+                             squeeze=False)
+    for ax, (label, img) in zip(axes[0], images.items()):
+        ax.imshow(img, cmap="gray", vmin=0, vmax=255, interpolation="nearest")
+        ax.set_title(f"{label} ({img.shape[1]}x{img.shape[0]})", fontsize=8)
+        ax.axis("off")
+    fig.suptitle(title, fontsize=9)
+    return save_figure(fig, path)

@@ -66,18 +66,24 @@ def checked_model(path, config, bitfile):
     return ModelWrapper(str(path))
 
 
-def open_device(export_dir, build_dir=DEFAULT_BUILD, bitfile=None, config_path=None) -> Session:
-    """The board when ``pynq`` is installed and ``bitfile`` and ``config_path`` exist;
-    else the simulated device of ``export_dir``, the description naming what was absent."""
+def open_device(export_dir, build_dir=DEFAULT_BUILD, deploy_dir=None) -> Session:
+    """The board when ``pynq`` is installed and ``deploy_dir`` (``make deploy``) holds
+    the overlay; else the simulated device of ``export_dir``, the description naming
+    what was absent."""
+    from hw.bitstream.project import BUILD_INFO, DRIVER_CONFIG
+
+    deploy = Path(deploy_dir) if deploy_dir else None
+    info = deploy / BUILD_INFO if deploy else None
+    bitfile = (deploy / json.loads(info.read_text())["bitstream"]
+               if info and info.is_file() else None)
     missing = [what for what, present in (
         ("the pynq package", importlib.util.find_spec("pynq") is not None),
-        (f"overlay {bitfile}", bitfile is not None and Path(bitfile).is_file()),
-        (f"driver config {config_path}", config_path is not None and Path(config_path).is_file()),
+        (f"an overlay in {deploy}", bitfile is not None and bitfile.is_file()),
     ) if not present]
     if not missing:
-        return on_board(bitfile, config_path, Path(export_dir) / DATAFLOW_FILE)
+        return on_board(bitfile, deploy / DRIVER_CONFIG, Path(export_dir) / DATAFLOW_FILE)
     session = simulated(export_dir, build_dir)
-    session.description = (f"no PYNQ board here ({', '.join(missing)} absent): the same "
+    session.description = (f"no PYNQ board here ({' and '.join(missing)} absent): the same "
                            f"driver runs against the {session.description}")
     return session
 
