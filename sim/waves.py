@@ -164,14 +164,15 @@ def plot_handshake(trace: StreamTrace, wires: dict, window, path, title="") -> P
 
 
 def plot_layer_cycles(rows, path) -> Path:
-    """Cycle model against the measured output span, one bar pair per layer."""
-    fig, ax = plt.subplots(figsize=(9, 3.8), dpi=110)
-    x = np.arange(len(rows))
-    ax.bar(x - 0.2, [r["cycle_model"] for r in rows], 0.4, label="cycle model (layer alone)")
-    ax.bar(x + 0.2, [r["output_span"] for r in rows], 0.4,
-           label="measured: first to last output word, frame 1")
-    ax.set_xticks(x, [r["layer"] for r in rows], rotation=70, fontsize=7)
-    ax.set_ylabel("cycles")
-    ax.legend(fontsize=8)
-    ax.grid(axis="y", alpha=0.3)
+    """Cycle model against the measured output span, one bar pair per layer (graph order,
+    top to bottom)."""
+    fig, ax = plt.subplots(figsize=(7, 0.24 * len(rows) + 1.2), dpi=110)
+    y = np.arange(len(rows))[::-1]
+    ax.barh(y + 0.2, [r["cycle_model"] for r in rows], 0.4, label="cycle model (layer alone)")
+    ax.barh(y - 0.2, [r["output_span"] for r in rows], 0.4,
+            label="measured: first to last output word of a frame")
+    ax.set_yticks(y, [r["layer"] for r in rows], fontsize=7)
+    ax.set_xlabel("cycles")
+    ax.legend(fontsize=7, loc="lower right")
+    ax.grid(axis="x", alpha=0.3)
     return save_figure(fig, path)
