@@ -78,4 +78,4 @@ deploy: setup
 	$(PY) -m hw.bitstream.deploy --build $(BITSTREAM_DIR) --out deploy/$(BOARD)
 
 clean:
-	rm -rf runs results build exports deploy sim_build .pytest_cache
+	rm -rf runs results build exports deploy sim_build .pytest_cache notebooks/figures
