@@ -6,6 +6,7 @@ notebook runs on its own or after the one before it. ``evaluate_held_out`` measu
 the run on images it did not train on; the plots draw what a run wrote.
 """
 import csv
+import shutil
 from pathlib import Path
 
 import matplotlib.pyplot as plt
@@ -20,9 +21,9 @@ from train.train import train
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_CONFIG = REPO_ROOT / "configs" / "notebook_x2.yaml"
-# scikit-image photos outside the default training set (train.data.datasets)
-HELD_OUT_IMAGES = {"camera": skdata.camera, "coins": skdata.coins,
-                   "hubble": skdata.hubble_deep_field}
+# scikit-image photos neither in the default training set (train.data.datasets) nor the
+# default validation image (camera, which picks the best checkpoint)
+HELD_OUT_IMAGES = {"coins": skdata.coins, "moon": skdata.moon, "hubble": skdata.hubble_deep_field}
 HELD_OUT_DIR = "held_out_HR"
 
 
@@ -57,7 +58,9 @@ def held_out_test_sets(run_folder) -> list:
 
 def evaluate_held_out(run_folder, out_dir) -> Path:
     """PSNR/SSIM of the run's best checkpoint and of bicubic on ``held_out_test_sets``,
-    with comparison crops (``train.evaluate``'s reports) in ``out_dir``."""
+    with comparison crops (``train.evaluate``'s reports) in ``out_dir``, which is replaced
+    (evaluate adds to a folder, and crops of other test sets would be left in it)."""
+    shutil.rmtree(out_dir, ignore_errors=True)
     args = ["--ckpt", str(Path(run_folder) / "best.pth"), "--out", str(out_dir), "--data",
             *map(str, held_out_test_sets(run_folder))]
     if evaluate.main(args) != 0:
