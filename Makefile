@@ -14,16 +14,21 @@ DATA ?=
 EVAL_OUT ?= results/eval/$(RUN_NAME)
 PYTEST_ARGS ?=
 EXPORT_DIR ?= exports/$(RUN_NAME)
+# `make export OUT=...` writes the export there instead of EXPORT_DIR
+OUT ?=
 FRAME ?= 32x32
 TARGET_FPS ?= 1000
 SIMULATOR ?= verilator
 WAVES ?=
 BOARD ?= Pynq-Z2
 BITSTREAM_DIR ?= build/bitstream_$(BOARD)
+# fuzz campaign: configurations and seed
+N ?= 100
+SEED ?= 1
 # like BasicSR's auto_resume: a run that has a last.pth continues (or is already done)
 AUTO_RESUME = $(if $(wildcard runs/$(RUN_NAME)/last.pth),--resume)
 
-.PHONY: setup demo test test-slow notebooks train eval upscale export sim area throughput bitstream deploy clean
+.PHONY: setup demo test test-slow notebooks train eval upscale export sim area throughput bitstream deploy fuzz clean
 
 setup:
 	@bash .ci/setup
@@ -57,7 +62,7 @@ upscale: setup
 	$(PY) -m train.upscale --ckpt $(CKPT) --input $(INPUT) --output $(or $(OUTPUT),results/upscaled)
 
 export: setup
-	$(PY) -m export --ckpt $(CKPT) --out $(EXPORT_DIR) --frame $(FRAME) --target-fps $(TARGET_FPS)
+	$(PY) -m export --ckpt $(CKPT) --out $(or $(OUT),$(EXPORT_DIR)) --frame $(FRAME) --target-fps $(TARGET_FPS)
 
 sim: setup
 	$(PY) -m sim.accelerator --export $(EXPORT_DIR) --simulator $(SIMULATOR) $(if $(WAVES),--waves)
@@ -76,6 +81,11 @@ bitstream: setup
 
 deploy: setup
 	$(PY) -m hw.bitstream.deploy --build $(BITSTREAM_DIR) --out deploy/$(BOARD)
+
+# random single-layer configurations: golden == FINN == RTL, cycles == model
+# -> benchmarks/results/fuzz.{md,json}
+fuzz: setup
+	$(PY) -m benchmarks.fuzz --n $(N) --seed $(SEED)
 
 clean:
 	rm -rf runs results build exports deploy sim_build .pytest_cache notebooks/figures

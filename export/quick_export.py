@@ -16,6 +16,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 from export.__main__ import VERIFICATION_FILE, finisher
 from export.artifacts import CONFIG_FILE, DATAFLOW_FILE
 from export.build import ExportConfig, export_model
+from export.equivalence import real_frame
 from train.checkpoint import load_model
 from train.quick_run import NOTEBOOK_CONFIG, REPO_ROOT, save_figure, trained
 
@@ -31,8 +32,9 @@ def exported(config_path=NOTEBOOK_CONFIG, frame=NOTEBOOK_FRAME,
     out = REPO_ROOT / "exports" / run_folder.name
     if not is_current(out, checkpoint, frame, target_fps):
         torch_model = load_model(checkpoint)
-        cfg = ExportConfig(out, *frame, target_fps=target_fps)
-        export_model(torch_model, cfg, finisher(torch_model, cfg, verify=True, log=log), log=log)
+        pixels = real_frame(*frame, torch_model.in_channels)
+        export_model(torch_model, ExportConfig(out, *frame, target_fps=target_fps),
+                     finisher(torch_model, pixels, log=log), log=log)
     return out
 
 

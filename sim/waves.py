@@ -2,9 +2,9 @@
 
 ``cosimulate(..., waves=True, top_waves_only=True)`` dumps only the top module's wires
 (every AXI stream between two layers); here they are sampled at each rising clock edge,
-so a word moves in cycle k when TVALID and TREADY are both 1 at edge k. The testbench's
-phases (``sim.tb.stream_tb``): frames with random idles and backpressure, a reset in
-mid-frame, then the frames again without stalls from the last reset release on.
+so a word moves in cycle k when TVALID and TREADY are both 1 at edge k. The testbench
+(``sim.tb.stream_tb``) streams frames with random idles and backpressure, resets at
+several points, and last streams the frames again without stalls, then resets.
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -88,10 +88,19 @@ class StreamTrace:
         moved = (self.stream(wire, "TVALID") == 1) & (self.stream(wire, "TREADY") == 1)
         return np.flatnonzero(moved)
 
-    def stall_free_start(self) -> int:
-        """The first cycle after the last reset release: the stall-free phase."""
-        released = np.flatnonzero(np.diff(self.cycles[RESET].astype(np.int64)) == 1)
-        return int(released[-1]) + 1
+    def stall_free_window(self, wire: str) -> tuple:
+        """``(first, end)`` cycles of the last stretch between a reset release and the
+        next reset (or the end) in which words move on ``wire``: the testbench's final,
+        stall-free phase."""
+        edges = np.diff(self.cycles[RESET].astype(np.int64))
+        releases, resets = np.flatnonzero(edges == 1) + 1, np.flatnonzero(edges == -1) + 1
+        moved = self.transfers(wire)
+        for first in releases[::-1]:
+            later = resets[resets > first]
+            end = int(later[0]) if len(later) else len(edges) + 1
+            if np.any((moved >= first) & (moved < end)):
+                return int(first), end
+        raise ValueError(f"no word moved on {wire} after a reset")
 
 
 def layer_stream_wires(design: Design, name: str) -> dict:
@@ -117,11 +126,11 @@ def layer_cycles(design: Design, trace: StreamTrace, frames: int) -> list:
     """Per layer, in the stall-free phase: the cycles from its first to its last output
     word of the first frame, against the layer's cycle model (cycles per frame when it
     is fed at full rate; downstream of a slower layer the span is the slower one's)."""
-    start = trace.stall_free_start()
+    start, end = trace.stall_free_window(design.wires[(None, design.out_port.name)])
     rows = []
     for layer in design.layers:
         moved = trace.transfers(design.wires[(layer.name, layer.outputs[0].name)])
-        moved = moved[moved >= start]
+        moved = moved[(moved >= start) & (moved < end)]
         per_frame = len(moved) // frames
         rows.append({"layer": layer.name, "cycle_model": layer.exp_cycles,
                      "first_word": int(moved[0] - start),

@@ -10,21 +10,16 @@ import shutil
 from pathlib import Path
 
 import matplotlib.pyplot as plt
-from skimage import data as skdata
 
 from train import evaluate
 from train.checkpoint import load_checkpoint
 from train.config import load_config, run_dir
-from train.data.image_io import read_image, write_png
+from train.data.image_io import read_image
 from train.registry import ConfigError
 from train.train import train
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 NOTEBOOK_CONFIG = REPO_ROOT / "configs" / "notebook_x2.yaml"
-# scikit-image photos neither in the default training set (train.data.datasets) nor the
-# default validation image (camera, which picks the best checkpoint)
-HELD_OUT_IMAGES = {"coins": skdata.coins, "moon": skdata.moon, "hubble": skdata.hubble_deep_field}
-HELD_OUT_DIR = "held_out_HR"
 
 
 def trained(config_path=NOTEBOOK_CONFIG) -> Path:
@@ -42,28 +37,13 @@ def is_finished(folder, iters) -> bool:
     return best.is_file() and last.is_file() and load_checkpoint(last)["iteration"] >= iters
 
 
-def held_out_test_sets(run_folder) -> list:
-    """HR test folders the run did not train on: the shared Set5 and Set14 when present,
-    else scikit-image photos held out of the default training set, written once into
-    the run folder."""
-    shared = [folder for folder in evaluate.DEFAULT_TEST_SETS.values() if folder.is_dir()]
-    if shared:
-        return shared
-    folder = Path(run_folder) / HELD_OUT_DIR
-    for name, load in HELD_OUT_IMAGES.items():
-        if not (folder / f"{name}.png").is_file():
-            write_png(folder / f"{name}.png", load())
-    return [folder]
-
-
 def evaluate_held_out(run_folder, out_dir) -> Path:
-    """PSNR/SSIM of the run's best checkpoint and of bicubic on ``held_out_test_sets``,
-    with comparison crops (``train.evaluate``'s reports) in ``out_dir``, which is replaced
-    (evaluate adds to a folder, and crops of other test sets would be left in it)."""
+    """PSNR/SSIM of the run's best checkpoint and of bicubic, with comparison crops
+    (``python -m train.evaluate``: the shared Set5 and Set14 when present, else the
+    bundled photos the run did not train on) in ``out_dir``, which is replaced (evaluate
+    adds to a folder, and crops of other test sets would be left in it)."""
     shutil.rmtree(out_dir, ignore_errors=True)
-    args = ["--ckpt", str(Path(run_folder) / "best.pth"), "--out", str(out_dir), "--data",
-            *map(str, held_out_test_sets(run_folder))]
-    if evaluate.main(args) != 0:
+    if evaluate.main(["--ckpt", str(Path(run_folder) / "best.pth"), "--out", str(out_dir)]):
         raise ConfigError(f"evaluation of {run_folder} failed (see the error above)")
     return Path(out_dir)
 

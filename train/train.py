@@ -10,7 +10,6 @@ and ends with exactly the weights an uninterrupted run would have reached: the
 checkpoint holds every RNG state and the position in the shuffled data order.
 Under ``torchrun`` the processes share each batch (``train/distributed.py``).
 """
-import argparse
 import contextlib
 import csv
 import random
@@ -21,22 +20,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from skimage import data as skdata
 from torch.nn import functional as F
 from tqdm import tqdm
 
 from train.archs import build_model
+from train.cli import ArgumentParser, command, positive_int, removed_on_failure
 from train.checkpoint import (capture_rng_state, in_channels_of, load_weights,
                               restore_rng_state, save_checkpoint)
 from train.config import build_scheduler, dump_config, load_config, run_dir
 from train.distributed import Processes
-from train.data.datasets import (ImageReadError, ImageTooSmallError, SRPatchDataset,
-                                 load_image_pair_from_array, load_test_set)
+from train.data.datasets import (SRPatchDataset, hr_sources, load_held_out_set, load_test_set,
+                                 pixel_digest, split_held_out)
 from train.metrics import calculate_psnr
 from train.registry import ConfigError
 
-# Errors caused by the user's config or data: reported in one line, exit code 2.
-USER_ERRORS = (ConfigError, ImageReadError, ImageTooSmallError, FileNotFoundError)
 LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
 TRAIN_LOG_COLUMNS = ("iter", "loss", "lr", "seconds")
 VAL_LOG_COLUMNS = ("iter", "seconds", "psnr")
@@ -144,10 +141,21 @@ def select_device(name):
     return torch.device(name)
 
 
-def build_train_data(config):
+def split_sources(config):
+    """``(training HRSources, held-out HRSources or None)`` per ``data.val.split``."""
+    train_opt, val_opt = config["data"]["train"], config["data"]["val"]
+    sources = hr_sources(train_opt["folders"])
+    if val_opt["split"] is None:
+        return sources, None
+    candidates = sources if val_opt["split_from"] is None else hr_sources([val_opt["split_from"]])
+    _, held_out = split_held_out(candidates, val_opt["split"])
+    return [source for source in sources if source not in held_out], held_out
+
+
+def build_train_data(config, sources):
     """(dataset, sampler) of training patches in a seeded, resumable order."""
     data_opt = config["data"]["train"]
-    dataset = SRPatchDataset(data_opt["folders"], config["scale"], data_opt["patch_size"],
+    dataset = SRPatchDataset(sources, config["scale"], data_opt["patch_size"],
                              color=config["color"], augment=True, repeat=data_opt["repeat"],
                              cache_dir=data_opt["cache_dir"])
     generator = torch.Generator().manual_seed(config["seed"])
@@ -165,14 +173,19 @@ def iterate_batches(dataset, sampler, processes):
         yield torch.utils.data.default_collate([dataset[i] for i in processes.shard(indices)])
 
 
-def load_val_set(config):
-    """``[(name, lr, hr)]`` uint8: ``data.val.folder``, or scikit-image's held-out camera."""
+def load_val_set(config, held_out, dataset):
+    """``[(name, lr, hr)]`` uint8: the ``held_out`` sources, else ``data.val.folder``,
+    refused when one of its images is also a training image of ``dataset``."""
     val_opt, scale, color = config["data"]["val"], config["scale"], config["color"]
-    if val_opt["folder"] is None:
-        # Not among the training photos of SRPatchDataset's default source.
-        val_set = [load_image_pair_from_array("camera", skdata.camera(), scale, color)]
+    if held_out is not None:
+        val_set = load_held_out_set(held_out, scale, color)
     else:
         val_set = load_test_set(val_opt["folder"], scale, color)
+        for name, _, hr in val_set:
+            also_trained = dataset.hr_digests.get(pixel_digest(hr))
+            if also_trained:
+                raise ConfigError(f"'data.val.folder' {val_opt['folder']}: image {name} is "
+                                  f"also a training image ({also_trained})")
     return val_set[:val_opt["max_images"]]
 
 
@@ -207,8 +220,9 @@ def setup_run(config, resume, processes):
     # Each process crops and flips its own patches; DDP gives all rank 0's initial weights.
     seed_everything(config["seed"] + processes.rank)
     device = select_device(config["device"])
-    dataset, sampler = build_train_data(config)
-    val_set = load_val_set(config) if processes.is_main else []
+    train_sources, held_out = split_sources(config)
+    dataset, sampler = build_train_data(config, train_sources)
+    val_set = load_val_set(config, held_out, dataset) if processes.is_main else []
     model = build_model(config["model"], config["scale"], in_channels_of(config["color"]))
     model.to(device).train()
     trained = processes.wrap(model)
@@ -287,10 +301,17 @@ def train(config, resume=False):
 
 def _train(config, resume, processes):
     run = setup_run(config, resume, processes)
-    if processes.is_main:
-        # Written only now, so a config or data error leaves no run folder behind.
+    if not processes.is_main:
+        return _train_loop(run, config, resume, processes)
+    # Written only now, so a config or data error leaves no run folder behind; a new
+    # one that fails before its first checkpoint is removed (later: kept for --resume).
+    with removed_on_failure(run.dir, keep_if=lambda folder: (folder / "last.pth").exists()):
         run.dir.mkdir(parents=True, exist_ok=True)
         dump_config(config, run.dir / "config.yaml")
+        return _train_loop(run, config, resume, processes)
+
+
+def _train_loop(run, config, resume, processes):
     logs = _open_logs(run, resume)
     train_opt = config["train"]
     iters = train_opt["iters"]
@@ -357,16 +378,17 @@ def _format_psnr(psnr):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m train.train",
-                                     description=__doc__.split("\n")[0])
+    parser = ArgumentParser(prog="python -m train.train", description=__doc__.split("\n")[0])
     parser.add_argument("--config", required=True, help="YAML config (see configs/)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from out_root/name/last.pth")
     parser.add_argument("--out", help="override out_root (relative to the current directory)")
-    parser.add_argument("--iters", type=int, help="override train.iters (e.g. for smoke runs)")
+    parser.add_argument("--iters", type=positive_int,
+                        help="override train.iters (e.g. for smoke runs)")
     return parser.parse_args(argv)
 
 
+@command
 def main(argv=None):
     """CLI entry point; returns the exit code (2 for config and data errors)."""
     args = parse_args(argv)
@@ -375,12 +397,8 @@ def main(argv=None):
         overrides["train.iters"] = args.iters
     if args.out is not None:
         overrides["out_root"] = str(Path(args.out).resolve())
-    try:
-        config = load_config(args.config, overrides)
-        summary = train(config, resume=args.resume)
-    except USER_ERRORS as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config = load_config(args.config, overrides)
+    summary = train(config, resume=args.resume)
     if not summary["main_process"]:
         return 0
     rate = summary["iters"] / summary["seconds"] if summary["seconds"] else float("nan")

@@ -6,19 +6,17 @@ Here the device is the Verilator simulation of the exported model's RTL
 golden model applied to the whole image. The numbers printed are also written next to
 the SR image, as ``<output>.json``.
 """
-import argparse
 import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
 from hw.driver.session import DEFAULT_BUILD, differing_pixels, on_board, simulated, upscale_image
-from hw.driver.tiling import ImageTooSmallError
+from train.cli import ArgumentParser, UserError, command
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m hw.driver",
-                                     description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m hw.driver", description=__doc__.splitlines()[0])
     device = parser.add_mutually_exclusive_group(required=True)
     device.add_argument("--export", help="export folder: simulated device (Verilator)")
     device.add_argument("--bitfile", help="overlay .bit on a PYNQ board (needs --config)")
@@ -35,23 +33,20 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+@command
 def main(argv=None):
     args = parse_args(argv)
     from hw.driver.images import default_lr_image, read_lr, write_sr
 
-    try:
-        session = (simulated(args.export, args.build) if args.export
-                   else on_board(args.bitfile, args.config, args.model))
-        rgb = read_lr(args.input) if args.input else default_lr_image(session.config.scale)
-        lr, sr, throughput = upscale_image(session, rgb)
-    except (ImageTooSmallError, ValueError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    session = (simulated(args.export, args.build) if args.export
+               else on_board(args.bitfile, args.config, args.model))
+    rgb = read_lr(args.input) if args.input else default_lr_image(session.config.scale)
+    lr, sr, throughput = upscale_image(session, rgb)
     write_sr(args.output, sr, rgb)
     print("\n".join(throughput.lines(session.config.scale)))
     validated = _validate(session.model, lr, sr) if args.validate else "not checked"
     _write_report(Path(args.output).with_suffix(".json"), throughput, validated)
-    return 0 if validated in ("PASS", "not checked") else (2 if validated is None else 1)
+    return 1 if validated == "FAIL" else 0
 
 
 def _write_report(path, throughput, validated):
@@ -61,11 +56,9 @@ def _write_report(path, throughput, validated):
 
 
 def _validate(model, lr, sr):
-    """"PASS" or "FAIL" against the golden model; None (after an error line) without one."""
+    """"PASS" or "FAIL": the SR image against the golden model, bit for bit."""
     if model is None:
-        print("error: --validate on a board needs --model (the export's dataflow.onnx)",
-              file=sys.stderr)
-        return None
+        raise UserError("--validate on a board needs --model (the export's dataflow.onnx)")
     differing = differing_pixels(model, lr, sr)
     print(f"validate: {'PASS, bit-exact' if not differing else f'FAIL, {differing} pixels differ'}"
           f" against the golden model on the whole {lr.shape[1]}x{lr.shape[0]} image")

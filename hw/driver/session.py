@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from export.artifacts import CONFIG_FILE, DATAFLOW_FILE
+from export.artifacts import DATAFLOW_FILE
 from hw.driver.accelerator import Accelerator, DriverConfig
+from train.cli import UserError, read_onnx
 
 DEFAULT_BUILD = Path("sim_build") / "driver"
 
@@ -29,12 +30,10 @@ class Session:
 
 def simulated(export_dir, build_dir=DEFAULT_BUILD) -> Session:
     """The Verilator simulation of the export's RTL as the device."""
-    from qonnx.core.modelwrapper import ModelWrapper
-
+    from export.artifacts import read_export
     from hw.driver.simulated import SimulatedDevice, driver_config
 
-    model = ModelWrapper(str(Path(export_dir) / DATAFLOW_FILE))
-    clock_mhz = json.loads((Path(export_dir) / CONFIG_FILE).read_text())["clock_mhz"]
+    model, clock_mhz = read_export(export_dir)
     device = SimulatedDevice(model, Path(build_dir), clock_mhz)
     return Session(driver_config(model, device.design, clock_mhz), device, model,
                    f"simulated device: Verilator simulation of {Path(export_dir) / DATAFLOW_FILE}")
@@ -47,7 +46,7 @@ def on_board(bitfile, config_path, model_path=None) -> Session:
     from hw.driver.simulated import load_config
 
     if not config_path:
-        raise ValueError("--bitfile needs --config (driver_config.json of the build)")
+        raise UserError("--bitfile needs --config (driver_config.json of the build)")
     config = load_config(Path(config_path))
     model = checked_model(model_path, config, bitfile) if model_path else None
     return Session(config, PynqDevice(str(bitfile), config.output), model,
@@ -56,14 +55,12 @@ def on_board(bitfile, config_path, model_path=None) -> Session:
 
 def checked_model(path, config, bitfile):
     """The dataflow model at ``path``, refused unless the bitstream was built from it."""
-    from qonnx.core.modelwrapper import ModelWrapper
-
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     if digest != config.model_sha256:
-        raise ValueError(f"{bitfile} was built for the model with sha256 "
-                         f"{config.model_sha256[:16]}..., but {path} has {digest[:16]}...: "
-                         "rebuild the bitstream (make bitstream) or pass the matching model")
-    return ModelWrapper(str(path))
+        raise UserError(f"{bitfile} was built for the model with sha256 "
+                        f"{config.model_sha256[:16]}..., but {path} has {digest[:16]}...: "
+                        "rebuild the bitstream (make bitstream) or pass the matching model")
+    return read_onnx(path)
 
 
 def open_device(export_dir, build_dir=DEFAULT_BUILD, deploy_dir=None) -> Session:
