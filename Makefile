@@ -30,7 +30,7 @@ SEED ?= 1
 # like BasicSR's auto_resume: a run that has a last.pth continues (or is already done)
 AUTO_RESUME = $(if $(wildcard runs/$(RUN_NAME)/last.pth),--resume)
 
-.PHONY: setup demo test test-slow train eval upscale export sim area throughput bitstream deploy fuzz clean
+.PHONY: setup demo test test-slow notebooks train eval upscale export sim area throughput bitstream deploy fuzz clean
 
 setup:
 	@bash .ci/setup
@@ -48,6 +48,10 @@ test: setup
 
 test-slow: setup
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
+
+# run every notebook top to bottom (figures into notebooks/figures/); part of test-slow
+notebooks: setup
+	$(PY) -m pytest -q -m slow tests/test_notebooks.py $(PYTEST_ARGS)
 
 train: setup
 	$(PY) -m train.train --config $(CONFIG) $(AUTO_RESUME)
@@ -86,4 +90,4 @@ fuzz: setup
 	$(PY) -m benchmarks.fuzz --n $(N) --seed $(SEED)
 
 clean:
-	rm -rf runs results build exports deploy sim_build .pytest_cache
+	rm -rf runs results build exports deploy sim_build .pytest_cache notebooks/figures

@@ -3,8 +3,8 @@
 ``python -m train.evaluate --ckpt CKPT [--data HR_FOLDER ...] --out DIR [--ensemble]``
 
 Without ``--data``: the shared Set5 and Set14, else (no ``../shared``) the bundled photos
-the checkpoint did not train on (``bundled_heldout``: its held-out split of the colour
-photos, and the grey ones as RGB), named on stdout.
+the checkpoint neither trained nor validated on (``bundled_heldout``: the grey ones as
+RGB, and the colour ones when it trained on folders), named on stdout.
 
 Per test set writes ``<out>/<set>.md`` and ``<out>/<set>.csv`` (per-image and mean
 PSNR/SSIM of bicubic and of the model) and ``<out>/<set>/<image>_compare.png``
@@ -36,7 +36,7 @@ from tqdm import tqdm
 
 from train import checkpoint
 from train.cli import ArgumentParser, command
-from train.data.datasets import default_images, hr_sources, load_test_set, split_held_out
+from train.data.datasets import default_images, load_test_set
 from train.data.image_io import with_bicubic_chroma, write_png
 from train.data.matlab_bicubic import imresize
 from train.ensemble import SelfEnsemble
@@ -233,16 +233,12 @@ NEVER_TRAINED_PHOTOS = {"camera": skdata.camera, "coins": skdata.coins, "moon": 
 
 
 def unseen_bundled_photos(train_config):
-    """``[(name, uint8 RGB)]``: the bundled photos a run of ``train_config`` did not train
-    on: its held-out split of the colour photos when it trained on them, every colour
-    photo when it trained on folders, and the grey photos (as RGB) in any case."""
-    data = train_config.get("data", {})
-    trained = set()
-    if data.get("train", {}).get("folders") is None:  # bundled photos (or unknown: all)
-        sources = hr_sources(None)
-        split = data.get("val", {}).get("split")
-        trained = {s.name for s in (split_held_out(sources, split)[0] if split else sources)}
-    photos = [(name, img) for name, img in default_images() if name not in trained]
+    """``[(name, uint8 RGB)]``: the bundled photos a run of ``train_config`` neither
+    trained on nor chose its checkpoint on: the grey photos (as RGB), and the colour
+    photos too when it trained on folders. A run on the colour photos trained on each of
+    them or validated on it (its held-out split), so none of them is a test image."""
+    trained_on_bundled = train_config.get("data", {}).get("train", {}).get("folders") is None
+    photos = [] if trained_on_bundled else default_images()
     return photos + [(name, np.repeat(load()[..., None], 3, axis=2))
                      for name, load in NEVER_TRAINED_PHOTOS.items()]
 
@@ -250,7 +246,7 @@ def unseen_bundled_photos(train_config):
 @contextmanager
 def _test_sets(folders, train_config=dict):
     """``--data`` folders; else the shared Set5/Set14; else a temporary set of the bundled
-    photos the checkpoint did not train on (``train_config()`` is its config)."""
+    photos the checkpoint neither trained nor validated on (``train_config()`` is its config)."""
     if folders:
         yield _named_folders(folders)
         return
@@ -260,7 +256,7 @@ def _test_sets(folders, train_config=dict):
         return
     photos = unseen_bundled_photos(train_config())
     print(f"no --data and no {SHARED_TEST_DIR}: evaluating on the bundled photos the "
-          f"checkpoint did not train on (bundled held-out: "
+          f"checkpoint neither trained nor validated on (bundled held-out: "
           f"{', '.join(name for name, _ in photos)})")
     with tempfile.TemporaryDirectory() as tmp:
         for name, img in photos:
@@ -273,7 +269,7 @@ def parse_args(argv=None):
     parser.add_argument("--ckpt", required=True, type=Path, help="trained model checkpoint")
     parser.add_argument("--data", nargs="+", type=Path, metavar="FOLDER",
                         help="HR test-set folders (default: shared Set5/HR and Set14/HR, "
-                             "else the bundled photos the checkpoint did not train on)")
+                             "else the bundled photos the checkpoint neither trained nor validated on)")
     parser.add_argument("--out", required=True, type=Path, help="folder for the reports")
     parser.add_argument("--no-crops", action="store_true", help="skip the comparison PNGs")
     parser.add_argument("--ensemble", action="store_true",
