@@ -57,7 +57,7 @@ def golden_frames(model: ModelWrapper, frames: np.ndarray) -> np.ndarray:
 
 
 def _stream(values, port) -> Stream:
-    return Stream(values, port.stream.elem_bits, port.stream.per_word, port.stream.signed)
+    return Stream(values, port.stream)
 
 
 def cosimulate(model: ModelWrapper, frames: np.ndarray, build_dir: Path, *,

@@ -131,8 +131,8 @@ def _write_ip_top(design: Design, streams: dict, rtl: Path, ip: IpCore) -> Path:
     parameters = {"core": design.name, "frame_words": frame_words}
     return _render("dma_top.v.j2", rtl / f"{ip.top}.v",
                    header=header(GENERATOR, ip.top, parameters), name=ip.top,
-                   core=design.name, in_bits=design.in_port.tdata_bits,
-                   out_bits=design.out_port.tdata_bits, frame_words=frame_words,
+                   core=design.name, in_bits=design.in_port.stream.tdata_bits,
+                   out_bits=design.out_port.stream.tdata_bits, frame_words=frame_words,
                    counter_bits=max(1, (frame_words - 1).bit_length()))
 
 
@@ -219,9 +219,9 @@ def _write_tcl(out: Path, board: Board, clock_mhz: float, ip: IpCore, streams: d
 
 def _streams(model: ModelWrapper, design: Design) -> dict:
     graph_in, graph_out = model.graph.input[0].name, model.graph.output[0].name
-    return {"mm2s": DmaStream("mm2s", design.in_port.tdata_bits,
+    return {"mm2s": DmaStream("mm2s", design.in_port.stream.tdata_bits,
                               _frame_words(model, graph_in, design.in_port.stream.per_word)),
-            "s2mm": DmaStream("s2mm", design.out_port.tdata_bits,
+            "s2mm": DmaStream("s2mm", design.out_port.stream.tdata_bits,
                               _frame_words(model, graph_out, design.out_port.stream.per_word))}
 
 

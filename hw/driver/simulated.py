@@ -9,7 +9,7 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
 from hw.driver.accelerator import DriverConfig
-from hw.driver.device import RunStats, StreamLayout
+from hw.driver.device import FrameLayout, RunStats
 from hw.driver.tiling import receptive_halo
 from hw.stitch import Design, stitch
 from sim.golden.graph import run_graph
@@ -17,10 +17,9 @@ from sim.harness import build_harness, run_frames, run_stream
 from train.cli import UserError, read_json
 
 
-def _layout(model, port) -> StreamLayout:
-    shape = tuple(model.get_tensor_shape(port.tensor)[1:])
-    return StreamLayout(port.stream.elem_bits, port.stream.per_word, port.tdata_bits,
-                        port.stream.signed, shape)
+def _layout(model, port) -> FrameLayout:
+    return FrameLayout(**asdict(port.stream),
+                       frame_shape=tuple(model.get_tensor_shape(port.tensor)[1:]))
 
 
 def driver_config(model: ModelWrapper, design: Design, clock_mhz: float,
@@ -40,19 +39,20 @@ def load_config(path: Path) -> DriverConfig:
     that is missing, unknown or of the wrong kind."""
     data = read_json(path, hint="use the driver_config.json of the bitstream build")
     fields = _checked_fields(data, DriverConfig, path, "")
-    layouts = {key: StreamLayout(**_checked_fields(fields[key], StreamLayout, path, f"{key}."))
-               for key in ("input", "output")}
+    layouts = {}
     for key in ("input", "output"):
-        shape = layouts[key].frame_shape
+        layout = _checked_fields(fields[key], FrameLayout, path, f"{key}.", all_required=True)
+        shape = layout["frame_shape"]
         if not isinstance(shape, list) or len(shape) != 3:
             raise UserError(f"{path}: '{key}.frame_shape' must be [H, W, C], got {shape!r}")
-        layouts[key] = StreamLayout(**{**asdict(layouts[key]), "frame_shape": tuple(shape)})
+        layouts[key] = FrameLayout(**{**layout, "frame_shape": tuple(shape)})
     return DriverConfig(**{**fields, **layouts})
 
 
-def _checked_fields(data, cls, path, prefix) -> dict:
-    """``data``'s entries for dataclass ``cls``: every field without default present,
-    no other key, numbers where the field is a number."""
+def _checked_fields(data, cls, path, prefix, all_required=False) -> dict:
+    """``data``'s entries for dataclass ``cls``: every field without default (every
+    field if ``all_required``) present, no other key, numbers where the field is a
+    number."""
     if not isinstance(data, dict):
         raise UserError(f"{path}: '{prefix.rstrip('.') or 'the top level'}' must be an object")
     known = {f.name: f for f in dataclasses.fields(cls)}
@@ -61,10 +61,10 @@ def _checked_fields(data, cls, path, prefix) -> dict:
         raise UserError(f"{path}: unknown key '{prefix}{unknown[0]}' "
                         f"(known: {', '.join(sorted(known))})")
     for name, field in known.items():
-        required = field.default is dataclasses.MISSING
+        required = all_required or field.default is dataclasses.MISSING
         if required and name not in data:
             raise UserError(f"{path}: missing key '{prefix}{name}'")
-        numeric = field.type in (int, float, "int", "float")
+        numeric = field.type in (int, float, int | None)
         value = data.get(name)
         if name in data and numeric and (isinstance(value, bool)
                                          or not isinstance(value, (int, float))):
