@@ -13,6 +13,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from hw import (depth_to_space, duplicate_streams, elementwise_add, fmpadding, mvau,
                 sliding_window, thresholding)
+from hw.graph import op_kind
 from hw.stream import StreamFormat
 from train.cli import UserError
 
@@ -201,7 +202,7 @@ ADAPTERS = {
 
 def instance_for(node, model, out_dir: Path) -> Instance:
     """The RTL instance of dataflow node ``node``; UnsupportedLayerError if none exists."""
-    adapter = ADAPTERS.get(node.op_type.removesuffix("_rtl").removesuffix("_hls"))
+    adapter = ADAPTERS.get(op_kind(node))
     if adapter is None:
         raise UnsupportedLayerError(
             f"{node.name}: no RTL layer for op type {node.op_type}; supported: "

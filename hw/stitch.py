@@ -17,9 +17,9 @@ from qonnx.custom_op.registry import getCustomOp
 
 from hw import stream_fifo, stream_width_converter
 from hw.codegen import header
+from hw.graph import op_kind, topological_nodes
 from hw.graph_layers import Instance, Port, instance_for
 from hw.stream import StreamFormat
-from sim.golden.graph import topological_nodes
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 DEFAULT_FIFO_DEPTH = 2
@@ -77,10 +77,10 @@ def skip_fifo_depths(model: ModelWrapper, instances: dict) -> dict:
         inputs = [lead[t] for t in node.input if t in lead]
         base = max(inputs, default=0)
         step = _window_fill_pixels(getCustomOp(node)) \
-            if node.op_type.startswith("ConvolutionInputGenerator") else 1
+            if op_kind(node) == "ConvolutionInputGenerator" else 1
         for tensor in node.output:
             lead[tensor] = base + step
-        if node.op_type.startswith("ElementwiseAdd"):
+        if op_kind(node) == "ElementwiseAdd":
             short = min(node.input, key=lambda t: lead[t])
             port = next(p for p in instances[node.name].inputs if p.tensor == short)
             _, channels = _pixel_channels(model, short)
