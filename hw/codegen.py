@@ -11,8 +11,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from hw.stream import StreamFormat
-from sim.golden.thresholding import integer_thresholds
+from hw.stream import StreamFormat, integer_thresholds
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 

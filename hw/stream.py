@@ -4,11 +4,31 @@ FINN's packing: ``per_word`` elements of ``elem_bits`` per word, element 0 at th
 least significant bits, negative elements in two's complement, the bits above the
 data zero up to TDATA. Bytes of a word are little-endian, as the DMA moves them.
 The generators' memory files, the cocotb testbenches, the Verilator harness and the
-board driver all pack through here. Imports only numpy: the board driver uses it.
+board driver all pack through here, and the generators and the golden model turn
+thresholds into integers through ``integer_thresholds``. Imports only numpy: the board
+driver uses it.
 """
 from dataclasses import dataclass
 
 import numpy as np
+
+# Stands in for infinite thresholds; integer accumulators stay far below it.
+_THRESHOLD_LIMIT = 2**62
+
+
+def integer_thresholds(thresholds: np.ndarray) -> np.ndarray:
+    """Thresholds (C, T) as int64, each row sorted, comparing like the originals on integers.
+
+    For an integer ``a``, ``a >= t`` holds exactly when ``a >= ceil(t)``, so float
+    thresholds (integral or not, even infinite) become integers without changing any
+    comparison. Sorting is harmless because only the count of thresholds passed matters.
+    """
+    thr = np.asarray(thresholds)
+    if thr.ndim != 2:
+        raise ValueError(f"thresholds must be (channels, steps), got shape {thr.shape}")
+    if not np.issubdtype(thr.dtype, np.integer):
+        thr = np.clip(np.ceil(thr), -_THRESHOLD_LIMIT, _THRESHOLD_LIMIT)
+    return np.sort(thr.astype(np.int64), axis=1)
 
 
 def byte_padded(bits: int) -> int:

@@ -20,10 +20,10 @@ import jinja2
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from export.artifacts import staged_folder
+from hw.artifacts import staged_folder
 from hw.bitstream.boards import Board
 from hw.codegen import header
-from hw.driver.simulated import driver_config, save_config
+from hw.driver.config import driver_config, save_config
 from hw.stitch import Design, stitch
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -290,7 +290,7 @@ def _write_estimates(path: Path, board: Board, clock_mhz: float, design: Design,
 
 def write_through_staging(out: Path, write) -> Path:
     """Call ``write(staging, final)`` in a staging folder that replaces ``out`` once it
-    succeeds (see ``export.artifacts.staged_folder``); returns the final path."""
+    succeeds (see ``hw.artifacts.staged_folder``); returns the final path."""
     final = Path(out).resolve()
     with staged_folder(final) as staging:
         write(staging, final)

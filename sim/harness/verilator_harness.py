@@ -2,7 +2,7 @@
 
 cocotb pays a Python round trip per signal per cycle; the harness drives the AXI streams
 in C++, so a run costs only the design's own evaluation (benchmarks/cosim_speed.py).
-``hw.driver.simulated.SimulatedDevice`` wraps it as the device the board driver talks to.
+``sim.device.SimulatedDevice`` wraps it as the device the board driver talks to.
 """
 import hashlib
 import json

@@ -9,14 +9,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from qonnx.core.modelwrapper import ModelWrapper
 
-from export.artifacts import DATAFLOW_FILE
 from export.build import ExportConfig, export_model
+from hw.artifacts import DATAFLOW_FILE
 from hw.driver.__main__ import main
 from hw.driver.accelerator import Accelerator
-from hw.driver.simulated import SimulatedDevice, driver_config, golden_image, save_config
+from hw.driver.config import driver_config, save_config
 from hw.driver.tiling import ImageTooSmallError, TilePlan, receptive_halo
 from hw.stitch import stitch
 from hw.stream import StreamFormat
+from sim.device import SimulatedDevice, golden_image
 from sim.tb.layer_run import layer_dir
 from train.data.image_io import to_y_uint8, write_png
 

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 
-from export.artifacts import DATAFLOW_FILE
 from export.build import ExportConfig, export_model
 from hw import stream_fifo
-from hw.driver.simulated import SimulatedDevice
+from hw.artifacts import DATAFLOW_FILE
 from hw.graph_layers import Port
 from hw.stitch import Design, skip_fifo_depths, stitch
 from hw.stream import StreamFormat
 from sim.accelerator import golden_frames, real_tiles
+from sim.device import SimulatedDevice
 from sim.harness import build_harness, run_frames
 from sim.runner import simulator_mark
 from sim.tb.layer_run import layer_dir

@@ -1,19 +1,15 @@
-"""The accelerator simulated on this machine (Verilator C++ harness), its driver
-configuration, and the golden whole-image reference for ``--validate``."""
+"""The driver configuration of a built accelerator (``driver_config.json``): the stream
+layout of its input and output frames, the halo, the scale and the clock."""
 import dataclasses
 import json
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
 from hw.driver.accelerator import DriverConfig
-from hw.driver.device import FrameLayout, RunStats
+from hw.driver.device import FrameLayout
 from hw.driver.tiling import receptive_halo
-from hw.stitch import Design, stitch
-from sim.golden.graph import run_graph
-from sim.harness import build_harness, run_frames, run_stream
 from train.cli import UserError, read_json
 
 
@@ -22,8 +18,9 @@ def _layout(model, port) -> FrameLayout:
                        frame_shape=tuple(model.get_tensor_shape(port.tensor)[1:]))
 
 
-def driver_config(model: ModelWrapper, design: Design, clock_mhz: float,
+def driver_config(model: ModelWrapper, design, clock_mhz: float,
                   model_sha256: str = "") -> DriverConfig:
+    """The configuration of ``design`` (``hw.stitch.Design``), stitched from ``model``."""
     layout_in, layout_out = _layout(model, design.in_port), _layout(model, design.out_port)
     return DriverConfig(layout_in, layout_out, receptive_halo(model),
                         layout_out.frame_shape[0] // layout_in.frame_shape[0], clock_mhz,
@@ -70,43 +67,3 @@ def _checked_fields(data, cls, path, prefix, all_required=False) -> dict:
                                          or not isinstance(value, (int, float))):
             raise UserError(f"{path}: '{prefix}{name}' must be a number, got {value!r}")
     return dict(data)
-
-
-class SimulatedDevice:
-    """The stitched RTL of a dataflow model in the Verilator harness. Device time is
-    the simulated cycles at ``clock_mhz``, what a board at that clock would take."""
-
-    def __init__(self, model: ModelWrapper, build_dir: Path, clock_mhz: float = 100.0, *,
-                 design: Design | None = None, **traffic):
-        build_dir = Path(build_dir).resolve()
-        self.model, self.clock_mhz, self.traffic = model, clock_mhz, traffic
-        self.design = design or stitch(model, build_dir / "rtl")
-        self.binary = build_harness(self.design, build_dir)
-        self.stats = RunStats()
-
-    def _record(self, frames: int, harness_stats: dict) -> None:
-        cycles = harness_stats["cycles"]
-        self.stats = RunStats(frames, cycles / (self.clock_mhz * 1e6), cycles, harness_stats)
-
-    def stream(self, data: np.ndarray, frames: int) -> np.ndarray:
-        out_shape = self.model.get_tensor_shape(self.model.graph.output[0].name)[1:]
-        words = int(np.prod(out_shape)) // self.design.out_port.stream.per_word
-        out, harness_stats = run_stream(self.design, self.binary, data, frames, words,
-                                        **self.traffic)
-        self._record(frames, harness_stats)
-        return out
-
-    def run(self, frames: np.ndarray) -> np.ndarray:
-        """NHWC integer frames -> NHWC integer output frames."""
-        outputs, harness_stats = run_frames(self.model, self.design, self.binary, frames,
-                                            **self.traffic)
-        self._record(len(frames), harness_stats)
-        return outputs
-
-
-def golden_image(model: ModelWrapper, lr: np.ndarray) -> np.ndarray:
-    """The golden model of the dataflow graph on the whole LR image (H, W[, C]), uint8."""
-    image = lr[None, ..., None] if lr.ndim == 2 else lr[None]
-    name, out = model.graph.input[0].name, model.graph.output[0].name
-    sr = run_graph(model, {name: image}, any_frame_size=True)[out][0].astype(np.uint8)
-    return sr[..., 0] if lr.ndim == 2 else sr
