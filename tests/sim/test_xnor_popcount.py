@@ -1,0 +1,63 @@
+"""hw/rtl/xnor_popcount.sv against the golden XNOR-popcount, exact, with the latency of
+``hw.xnor_popcount``: random lanes, all lanes matching, none matching, under enable stalls."""
+import numpy as np
+import pytest
+
+from hw import xnor_popcount
+from sim.runner import run_cocotb, simulator_mark
+from sim.tb.axis import TB_CASE_ENV, save_case
+
+N_RANDOM = 40
+TAG_BITS = 8
+
+# lanes, counter levels between registers (0: combinational), simulator
+CASES = [
+    pytest.param(n, levels_per_reg, simulator, id=f"n{n}-per_reg{levels_per_reg}-{simulator}",
+                 marks=simulator_mark(simulator))
+    for n, levels_per_reg, simulator in [
+        (1, 1, "verilator"), (7, 0, "verilator"), (16, 1, "verilator"),
+        (288, 2, "verilator"), (37, 3, "icarus"),
+    ]
+]
+
+
+def golden_counts(x_bits: np.ndarray, w_bits: np.ndarray) -> np.ndarray:
+    """Lanes where x and w agree, per vector."""
+    return (x_bits == w_bits).sum(axis=1)
+
+
+def input_vectors(rng, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random vectors, then every lane matching (ones, zeros) and none matching (both ways)."""
+    ones, zeros = np.ones((1, n), dtype=np.uint8), np.zeros((1, n), dtype=np.uint8)
+    x = np.concatenate([rng.integers(0, 2, size=(N_RANDOM, n), dtype=np.uint8),
+                        ones, zeros, ones, zeros])
+    w = np.concatenate([rng.integers(0, 2, size=(N_RANDOM, n), dtype=np.uint8),
+                        ones, zeros, zeros, ones])
+    return x, w
+
+
+@pytest.mark.parametrize(("n", "levels_per_reg", "simulator"), CASES)
+def test_xnor_popcount_matches_golden(n, levels_per_reg, simulator, tmp_path):
+    rng = np.random.default_rng(n)
+    x_bits, w_bits = input_vectors(rng, n)
+    counts = golden_counts(x_bits, w_bits)
+    assert counts[-4:].tolist() == [n, n, 0, 0]
+    case = tmp_path / "case.npz"
+    save_case(case, x_bits=x_bits, w_bits=w_bits, counts=counts, tag_bits=TAG_BITS, seed=n,
+              stall_prob=0.3, latency=xnor_popcount.latency(n, levels_per_reg))
+    run_cocotb(xnor_popcount.MODULE, xnor_popcount.SOURCES, "sim.tb.xnor_popcount_tb",
+               parameters={"N": n, "LEVELS_PER_REG": levels_per_reg, "TAG_BITS": TAG_BITS},
+               extra_env={TB_CASE_ENV: str(case)}, simulator=simulator, build_dir=tmp_path)
+
+
+def test_tree_ends_in_two_rows_of_the_count_width():
+    for n in (1, 2, 3, 6, 7, 64, 288, 1000):
+        heights = xnor_popcount.tree_heights(n)
+        assert len(heights[-1]) == n.bit_length() and max(heights[-1]) <= 2
+        assert sum(h << j for j, h in enumerate(heights[0])) == n
+
+
+def test_latency_is_one_register_per_levels_per_reg():
+    assert xnor_popcount.latency(288, 0) == 0
+    assert xnor_popcount.latency(288, 1) == xnor_popcount.tree_levels(288)
+    assert xnor_popcount.latency(288, 2) == xnor_popcount.tree_levels(288) // 2
