@@ -39,8 +39,8 @@ def test_xnor_mvau_matches_golden(config, simulator):
     layer = generate_xnor_mvau(name, weight_bits, thresholds, simd=simd, pe=pe,
                                out_dir=out_dir, act_val=act_val)
     expected = xnor_mvau(x_bits, weight_bits, thresholds, act_val)
-    run_generated_layer(layer, x_bits, expected, expected_cycles(mw, mh, simd, pe, steps or 0),
-                        test_module="sim.tb.mvau_tb", simulator=simulator, build_dir=out_dir)
+    run_generated_layer(layer, x_bits, expected,
+                        expected_cycles(mw, mh, simd, pe, steps or 0, binary=True), test_module="sim.tb.mvau_tb", simulator=simulator, build_dir=out_dir)
 
 
 @pytest.mark.parametrize(("simd", "pe", "rule"), [
