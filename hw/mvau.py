@@ -33,7 +33,11 @@ def expected_cycles(mw: int, mh: int, simd: int, pe: int, n_thresholds: int,
     thresholds per channel (0: no activation) and, ``binary``, of the SIMD-lane
     XNOR-popcount tree.
     """
-    dot_latency = xnor_popcount.latency(simd, xnor_popcount.LEVELS_PER_REG) if binary else 0
+    dot_latency = 0
+    if binary:
+        rom_bits = xnor_popcount.rom_in_tree_bits((mw // simd) * (mh // pe))
+        dot_latency = xnor_popcount.latency(simd, xnor_popcount.LEVELS_PER_REG,
+                                            xnor_popcount.first_group(rom_bits))
     return n_vectors * (mw // simd) * (mh // pe) + pipeline_latency(n_thresholds, dot_latency)
 
 

@@ -96,19 +96,38 @@ module mvau #(
   always_ff @(posedge ap_clk)
     if (issue && reading_stream) input_buffer[sf] <= in_data;
 
-  // ---- read: weights of this fold, and the input word from the stream or the buffer
-  logic [PE*LANE_W_BITS-1:0] weights [2**WA_W];
-  initial $readmemh(WEIGHT_FILE, weights);
+  // ---- read: weights of this fold, and the input word from the stream or the buffer.
+  // A BINARY layer with at most 32 weight words reads its weight ROM after the read
+  // register, as logic: each XNOR lane is then a function of its input bit and the
+  // ROM_BITS address bits, and the popcount's first-level LUTs take the ROM in
+  // (DOT_FIRST_GROUP lanes per LUT6 counter) instead of spending a LUT per weight bit.
+  localparam int ROM_BITS = SF * NF > 1 ? $clog2(SF * NF) : 0;
+  localparam bit ROM_IN_TREE = BINARY && ROM_BITS <= 5;
+  // lanes per first-level counter: 3 lanes of (x, w) fill 6 LUT inputs; a ROM lane takes
+  // 1 input besides the shared address (6 - ROM_BITS lanes; 3 counts better than 4)
+  localparam int DOT_FIRST_GROUP = !ROM_IN_TREE || ROM_BITS == 2 ? 3 : 6 - ROM_BITS;
 
   logic                      read_valid, read_first, read_last;
   logic [NF_W-1:0]           read_nf;
   logic [SIMD*IB-1:0]        read_x;
-  logic [PE*LANE_W_BITS-1:0] read_w;
+  logic [PE*LANE_W_BITS-1:0] read_w;  // the dot stage's weights
+  if (ROM_IN_TREE) begin : rom_in_tree
+    (* rom_style = "logic" *) logic [PE*LANE_W_BITS-1:0] weights [2**WA_W];
+    initial $readmemh(WEIGHT_FILE, weights);
+    logic [WA_W-1:0] read_addr;
+    always_ff @(posedge ap_clk)
+      if (enable) read_addr <= weight_addr;
+    assign read_w = weights[read_addr];
+  end else begin : rom_registered
+    logic [PE*LANE_W_BITS-1:0] weights [2**WA_W];
+    initial $readmemh(WEIGHT_FILE, weights);
+    always_ff @(posedge ap_clk)
+      if (enable) read_w <= weights[weight_addr];
+  end
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) read_valid <= 1'b0;
     else if (enable) read_valid <= issue;
     if (enable) begin
-      read_w <= weights[weight_addr];
       read_x <= reading_stream ? in_data : input_buffer[sf];
       read_first <= sf == '0;
       read_last <= last_sf;
@@ -132,7 +151,8 @@ module mvau #(
       end else begin : no_control
         assign in_tag = '0;
       end
-      xnor_popcount #(.N(SIMD), .LEVELS_PER_REG(DOT_LEVELS_PER_REG), .TAG_BITS(TAG_BITS)) tree (
+      xnor_popcount #(.N(SIMD), .FIRST_GROUP(DOT_FIRST_GROUP), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
+                      .TAG_BITS(TAG_BITS)) tree (
         .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(enable),
         .x(read_x), .w(read_w[p*LANE_W_BITS +: LANE_W_BITS]), .in_tag(in_tag),
         .count(count), .out_tag(tag)

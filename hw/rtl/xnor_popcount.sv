@@ -5,8 +5,10 @@
 // Why a tree: a chain of N one-bit additions costs about 3 LUTs per lane after yosys'
 // mapping; counting columns of equal-weight bits with counters that each fit one LUT6
 // per output bit costs about 1.3. The bits are kept as columns (column j weighs 2^j):
-// - level 0 counts groups of 3 lanes: 3 XNORs read 6 signals, so each of the 2 count
-//   bits is one LUT6 (1 or 2 leftover lanes pass as XNOR bits);
+// - level 0 counts groups of FIRST_GROUP lanes: 3 XNORs read 6 signals, so each of the
+//   2 count bits is one LUT6 (1 or 2 leftover lanes pass as XNOR bits); lanes whose w
+//   is a function of a few select bits shared by all lanes (a weight ROM read in the
+//   same cycle) fit more per LUT6, and below 3 they just pass;
 // - every further level replaces each group of up to 6 bits of a column by their
 //   count (bits in columns j, j+1, j+2: 6:3 and 5:3 counters, 3:2 for 3 or 4 leftover
 //   bits, 1 or 2 leftover bits pass), until no column holds more than 2 bits;
@@ -21,6 +23,8 @@
 // tag's: counts of invalid slots are don't-cares.
 module xnor_popcount #(
   parameter int N = 8,               // lanes: bits of x and w
+  parameter int FIRST_GROUP = 3,     // lanes per level-0 counter, 1..6: as many as fit a LUT6
+                                     // (3 when w is a register; see mvau's ROM_IN_TREE)
   parameter int LEVELS_PER_REG = 2,  // counter levels between pipeline registers; 0: none
   parameter int TAG_BITS = 1         // width of in_tag/out_tag
 ) (
@@ -45,21 +49,22 @@ module xnor_popcount #(
     last_size = h % g == 4 ? 3 : (h % g >= 3 ? h % g : 0);
   endfunction
 
+  // groups below 3 bits count nothing: their bits pass
   function automatic int counters(input int h, input int g);
-    counters = h / g + (last_size(h, g) > 0 ? 1 : 0);
+    counters = g < 3 ? 0 : h / g + (last_size(h, g) > 0 ? 1 : 0);
   endfunction
 
   function automatic int passed(input int h, input int g);
-    passed = h % g - last_size(h, g);
+    passed = g < 3 ? h : h % g - last_size(h, g);
   endfunction
 
   // counters with a third output bit (4 or more inputs)
   function automatic int tops(input int h, input int g);
-    tops = (g >= 4 ? h / g : 0) + (last_size(h, g) >= 4 ? 1 : 0);
+    tops = g < 4 ? 0 : h / g + (last_size(h, g) >= 4 ? 1 : 0);
   endfunction
 
   function automatic int group(input int level);
-    group = level == 0 ? 3 : 6;
+    group = level == 0 ? FIRST_GROUP : 6;
   endfunction
 
   function automatic int height(input logic [C*HW-1:0] h, input int j);
@@ -161,7 +166,7 @@ module xnor_popcount #(
         end
       end
       if (P > 0) begin : pass
-        assign out_bits[j*N + K +: P] = in_bits[j*N + FULL*G + LAST +: P];
+        assign out_bits[j*N + K +: P] = in_bits[j*N + (K > 0 ? FULL*G + LAST : 0) +: P];
       end
       if (H_OUT < N) begin : empty_rows
         assign out_bits[j*N + H_OUT +: N - H_OUT] = '0;

@@ -10,13 +10,14 @@ from sim.tb.axis import TB_CASE_ENV, save_case
 N_RANDOM = 40
 TAG_BITS = 8
 
-# lanes, counter levels between registers (0: combinational), simulator
+# lanes, lanes per level-0 counter, counter levels between registers (0: none), simulator
 CASES = [
-    pytest.param(n, levels_per_reg, simulator, id=f"n{n}-per_reg{levels_per_reg}-{simulator}",
+    pytest.param(n, group0, levels_per_reg, simulator,
+                 id=f"n{n}-group{group0}-per_reg{levels_per_reg}-{simulator}",
                  marks=simulator_mark(simulator))
-    for n, levels_per_reg, simulator in [
-        (1, 1, "verilator"), (7, 0, "verilator"), (16, 1, "verilator"),
-        (288, 2, "verilator"), (37, 3, "icarus"),
+    for n, group0, levels_per_reg, simulator in [
+        (1, 3, 1, "verilator"), (7, 3, 0, "verilator"), (16, 6, 1, "verilator"),
+        (288, 3, 2, "verilator"), (40, 5, 2, "verilator"), (37, 1, 3, "icarus"),
     ]
 ]
 
@@ -36,25 +37,34 @@ def input_vectors(rng, n: int) -> tuple[np.ndarray, np.ndarray]:
     return x, w
 
 
-@pytest.mark.parametrize(("n", "levels_per_reg", "simulator"), CASES)
-def test_xnor_popcount_matches_golden(n, levels_per_reg, simulator, tmp_path):
+@pytest.mark.parametrize(("n", "group0", "levels_per_reg", "simulator"), CASES)
+def test_xnor_popcount_matches_golden(n, group0, levels_per_reg, simulator, tmp_path):
     rng = np.random.default_rng(n)
     x_bits, w_bits = input_vectors(rng, n)
     counts = golden_counts(x_bits, w_bits)
     assert counts[-4:].tolist() == [n, n, 0, 0]
     case = tmp_path / "case.npz"
     save_case(case, x_bits=x_bits, w_bits=w_bits, counts=counts, tag_bits=TAG_BITS, seed=n,
-              stall_prob=0.3, latency=xnor_popcount.latency(n, levels_per_reg))
+              stall_prob=0.3, latency=xnor_popcount.latency(n, levels_per_reg, group0))
     run_cocotb(xnor_popcount.MODULE, xnor_popcount.SOURCES, "sim.tb.xnor_popcount_tb",
-               parameters={"N": n, "LEVELS_PER_REG": levels_per_reg, "TAG_BITS": TAG_BITS},
+               parameters={"N": n, "FIRST_GROUP": group0, "LEVELS_PER_REG": levels_per_reg,
+                           "TAG_BITS": TAG_BITS},
                extra_env={TB_CASE_ENV: str(case)}, simulator=simulator, build_dir=tmp_path)
 
 
-def test_tree_ends_in_two_rows_of_the_count_width():
+@pytest.mark.parametrize("group0", [1, 2, 3, 5, 6])
+def test_tree_ends_in_two_rows_of_the_count_width(group0):
     for n in (1, 2, 3, 6, 7, 64, 288, 1000):
-        heights = xnor_popcount.tree_heights(n)
+        heights = xnor_popcount.tree_heights(n, group0)
         assert len(heights[-1]) == n.bit_length() and max(heights[-1]) <= 2
         assert sum(h << j for j, h in enumerate(heights[0])) == n
+
+
+def test_first_group_fits_a_lut6():
+    assert xnor_popcount.first_group(None) == 3  # registered weights: 3 x (x, w)
+    assert [xnor_popcount.first_group(xnor_popcount.rom_in_tree_bits(words))
+            for words in (1, 2, 4, 8, 16, 32)] == [6, 5, 3, 3, 2, 1]
+    assert xnor_popcount.rom_in_tree_bits(33) is None
 
 
 def test_latency_is_one_register_per_levels_per_reg():
