@@ -84,16 +84,25 @@ def measure(simd: int, pe: int, work: Path, old_sources: list[Path]) -> dict:
                                 old_parameters, layer.in_stream, layer.out_stream,
                                 header("benchmarks/popcount.py", name, old_parameters))
     lanes = simd * pe
-    row = {"simd": simd, "pe": pe, "lanes": lanes,
+    rom_bits = xnor_popcount.rom_in_tree_bits((MW // simd) * (MH // pe))
+    group0 = xnor_popcount.first_group(rom_bits)
+    row = {"simd": simd, "pe": pe, "lanes": lanes, "weights_in_tree": rom_bits is not None,
+           "first_group": group0,
            "tree": timed_synth(layer.sources, name),
            "adder_chain": timed_synth([*old_sources, old_wrapper], name),
            "tree_alone": timed_synth(xnor_popcount.SOURCES, xnor_popcount.MODULE,
                                      {"N": simd, "LEVELS_PER_REG": xnor_popcount.LEVELS_PER_REG}),
            "finn_estimate_LUT": finn_lut_estimate(simd, pe),
-           "tree_latency_cycles": xnor_popcount.latency(simd)}
+           "tree_latency_cycles": xnor_popcount.latency(simd, group0=group0)}
     print(f"SIMD {simd} x PE {pe}: tree {row['tree']['LUT_total'] / lanes:.2f}, adder chain "
           f"{row['adder_chain']['LUT_total'] / lanes:.2f} LUT/lane", flush=True)
     return row
+
+
+def weights_mode(row) -> str:
+    if row["weights_in_tree"]:
+        return f"in tree, {row['first_group']} lanes/LUT6"
+    return "registered"
 
 
 def markdown(rows, info) -> str:
@@ -105,18 +114,23 @@ def markdown(rows, info) -> str:
         "(lanes = SIMD x PE XNORs per cycle). **tree**: `hw/rtl/mvau.sv` with "
         "`hw/rtl/xnor_popcount.sv` (6:3/3:2 LUT6 counters per column, a register every "
         f"{xnor_popcount.LEVELS_PER_REG} counter levels); **adder chain**: `mvau.sv` of commit "
-        f"{ADDER_CHAIN_COMMIT}, synthesized in the same run; **FINN**: `MVAU_hls.lut_estimation` "
+        f"{ADDER_CHAIN_COMMIT}, synthesized in the same run; weights: a weight ROM of at most "
+        "32 words is read inside the tree's first-level LUTs (lanes per level-0 LUT6 counter), "
+        "larger ones are registered (3 lanes per counter); **tree alone**: `xnor_popcount.sv` "
+        "on registered inputs (3 lanes per counter), its LUTs per lane; **FINN**: "
+        "`MVAU_hls.lut_estimation` "
         "(FINN-R's model, default mem_mode). Levels: LUTs on the longest register-to-register "
         "path after mapping (carry chains count 0).", "",
-        "| SIMD x PE | lanes | tree LUT | tree LUT/lane | adder chain LUT | adder chain "
+        "| SIMD x PE | lanes | weights | tree LUT | tree LUT/lane | adder chain LUT | adder chain "
         "LUT/lane | FINN model LUT/lane | tree alone LUT/lane | levels tree / chain / "
         "tree alone | tree latency (cycles) | FF tree / chain |",
-        "|---|---|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         tree, chain, alone, lanes = r["tree"], r["adder_chain"], r["tree_alone"], r["lanes"]
         lines.append(
-            f"| {r['simd']} x {r['pe']} | {lanes} | {tree['LUT_total']} | "
+            f"| {r['simd']} x {r['pe']} | {lanes} | "
+            f"{weights_mode(r)} | {tree['LUT_total']} | "
             f"{tree['LUT_total'] / lanes:.2f} | {chain['LUT_total']} | "
             f"{chain['LUT_total'] / lanes:.2f} | {r['finn_estimate_LUT'] / lanes:.2f} | "
             f"{alone['LUT_total'] / r['simd']:.2f} | {tree['lut_levels']} / "

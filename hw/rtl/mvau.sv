@@ -91,11 +91,6 @@ module mvau #(
     end
   end
 
-  // power-of-two depths keep every index in range for any fold count
-  logic [SIMD*IB-1:0] input_buffer [2**SF_W];
-  always_ff @(posedge ap_clk)
-    if (issue && reading_stream) input_buffer[sf] <= in_data;
-
   // ---- read: weights of this fold, and the input word from the stream or the buffer.
   // A BINARY layer with at most 32 weight words reads its weight ROM after the read
   // register, as logic: each XNOR lane is then a function of its input bit and the
@@ -124,11 +119,22 @@ module mvau #(
     always_ff @(posedge ap_clk)
       if (enable) read_w <= weights[weight_addr];
   end
+  if (SF == 1) begin : one_word_vector
+    // read_x holds the vector through its neuron folds: no buffer, no multiplexer
+    always_ff @(posedge ap_clk)
+      if (issue && reading_stream) read_x <= in_data;
+  end else begin : input_buffer
+    // power-of-two depths keep every index in range for any fold count
+    logic [SIMD*IB-1:0] words [2**SF_W];
+    always_ff @(posedge ap_clk)
+      if (issue && reading_stream) words[sf] <= in_data;
+    always_ff @(posedge ap_clk)
+      if (enable) read_x <= reading_stream ? in_data : words[sf];
+  end
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) read_valid <= 1'b0;
     else if (enable) read_valid <= issue;
     if (enable) begin
-      read_x <= reading_stream ? in_data : input_buffer[sf];
       read_first <= sf == '0;
       read_last <= last_sf;
       read_nf <= nf;
@@ -162,7 +168,8 @@ module mvau #(
   end else begin : int_dot
     assign {dot_valid, dot_first, dot_last, dot_nf} = {read_valid, read_first, read_last, read_nf};
     for (genvar p = 0; p < PE; p++) begin : lane
-      assign dot[p*ACC_BITS +: ACC_BITS] = dot_product(read_x, read_w[p*LANE_W_BITS +: LANE_W_BITS]);
+      assign dot[p*ACC_BITS +: ACC_BITS] =
+          dot_product(read_x, read_w[p*LANE_W_BITS +: LANE_W_BITS]);
     end
   end
 
@@ -174,11 +181,17 @@ module mvau #(
     else if (enable) acc_valid <= dot_valid && dot_last;
   end
 
-  for (genvar p = 0; p < PE; p++) begin : lane
+  if (SF == 1) begin : one_fold
+    // a single synapse fold: the dot product is the accumulator, no adder
     always_ff @(posedge ap_clk)
-      if (enable && dot_valid)
-        acc[p*ACC_BITS +: ACC_BITS] <= (dot_first ? '0 : acc[p*ACC_BITS +: ACC_BITS])
-                                       + dot[p*ACC_BITS +: ACC_BITS];
+      if (enable && dot_valid) acc <= dot;
+  end else begin : accumulate
+    for (genvar p = 0; p < PE; p++) begin : lane
+      always_ff @(posedge ap_clk)
+        if (enable && dot_valid)
+          acc[p*ACC_BITS +: ACC_BITS] <= (dot_first ? '0 : acc[p*ACC_BITS +: ACC_BITS])
+                                         + dot[p*ACC_BITS +: ACC_BITS];
+    end
   end
 
   // ---- search each lane's thresholds (stage 0 read with the last accumulation)

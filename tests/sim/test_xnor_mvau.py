@@ -14,6 +14,7 @@ CONFIGS = {
     "full_fold_popcount": (16, 8, 16, 8, None, 0),
     "no_fold_t1": (12, 6, 1, 1, 1, 0),
     "mid_fold_t3": (24, 12, 4, 3, 3, -1),
+    "one_word_vector_t1": (16, 8, 16, 2, 1, 0),  # SF 1, NF 4: the word held, no buffer
 }
 CASES = [
     pytest.param(name, simulator, id=f"{name}-{simulator}", marks=simulator_mark(simulator))
@@ -40,7 +41,8 @@ def test_xnor_mvau_matches_golden(config, simulator):
                                out_dir=out_dir, act_val=act_val)
     expected = xnor_mvau(x_bits, weight_bits, thresholds, act_val)
     run_generated_layer(layer, x_bits, expected,
-                        expected_cycles(mw, mh, simd, pe, steps or 0, binary=True), test_module="sim.tb.mvau_tb", simulator=simulator, build_dir=out_dir)
+                        expected_cycles(mw, mh, simd, pe, steps or 0, binary=True),
+                        test_module="sim.tb.mvau_tb", simulator=simulator, build_dir=out_dir)
 
 
 @pytest.mark.parametrize(("simd", "pe", "rule"), [
