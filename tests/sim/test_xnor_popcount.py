@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hw import xnor_popcount
+from hw.area import synth_area_and_levels, yosys_available
 from sim.runner import run_cocotb, simulator_mark
 from sim.tb.axis import TB_CASE_ENV, save_case
 
@@ -71,3 +72,13 @@ def test_latency_is_one_register_per_levels_per_reg():
     assert xnor_popcount.latency(288, 0) == 0
     assert xnor_popcount.latency(288, 1) == xnor_popcount.tree_levels(288)
     assert xnor_popcount.latency(288, 2) == xnor_popcount.tree_levels(288) // 2
+
+
+@pytest.mark.skipif(not yosys_available(), reason="yosys is not installed")
+def test_registers_bound_the_lut_levels():
+    """A register every level leaves one counter level (plus the final adder's LUT after the
+    last register); without registers the levels add up. 16 lanes: 2 counter levels."""
+    levels = {per_reg: synth_area_and_levels(xnor_popcount.SOURCES, xnor_popcount.MODULE,
+                                             {"N": 16, "LEVELS_PER_REG": per_reg})[1]
+              for per_reg in (0, 1)}
+    assert levels[1] <= 2 < levels[0], levels
