@@ -1,0 +1,49 @@
+"""Recipes of the seed methods: every one loads and builds; each trains a few iterations
+at tiny sizes (bundled photos, no ../shared needed), in paper and deployable mode."""
+import pytest
+
+from train.archs import build_model
+from train.config import REPO_ROOT, load_config
+from train.checkpoint import in_channels_of
+from train.train import train
+
+METHODS = ("binsr_edsr", "binsr_srresnet", "btm", "bbcu_l", "bbcu_m")
+RECIPES = sorted(REPO_ROOT.glob("configs/*_x[24]*.yaml"))
+RECIPES = [p for p in RECIPES if p.name.startswith(METHODS)]
+DEPLOYABLE = ("binsr_edsr", "binsr_srresnet", "btm", "bbcu_l")
+
+
+def test_every_method_has_full_and_cpu_recipes_for_x2_and_x4():
+    expected = {f"{m}_x{s}{cpu}.yaml" for m in METHODS for s in (2, 4) for cpu in ("", "_cpu")}
+    assert {p.name for p in RECIPES} == expected
+
+
+@pytest.mark.parametrize("recipe", RECIPES, ids=lambda p: p.stem)
+def test_recipe_loads_and_builds_at_full_size(recipe):
+    config = load_config(recipe)
+    model = build_model(config["model"], config["scale"], in_channels_of(config["color"]))
+    assert sum(p.numel() for p in model.parameters()) > 0
+
+
+def tiny(recipe, tmp_path, **model):
+    config = load_config(recipe, {"out_root": str(tmp_path), "train.iters": 2})
+    config["model"].update(channels=4, blocks=1, **model)
+    config["data"]["train"].update(folders=None, patch_size=8 * config["scale"], batch_size=2,
+                                   repeat=1, cache_dir=None)
+    config["data"]["val"].update(folder=None, max_images=1)
+    config["train"].update(val_every=2, ckpt_every=2, log_every=1)
+    return config
+
+
+@pytest.mark.parametrize("recipe", [p for p in RECIPES if p.stem.endswith("_cpu")],
+                         ids=lambda p: p.stem)
+def test_cpu_recipe_trains_a_few_iterations(recipe, tmp_path):
+    summary = train(tiny(recipe, tmp_path))
+    assert summary["iters"] == 2 and summary["best_psnr"] > 0
+
+
+@pytest.mark.parametrize("method", DEPLOYABLE)
+def test_deployable_mode_of_each_recipe_trains(method, tmp_path):
+    recipe = REPO_ROOT / "configs" / f"{method}_x2_cpu.yaml"
+    summary = train(tiny(recipe, tmp_path, mode="deployable"))
+    assert summary["iters"] == 2
