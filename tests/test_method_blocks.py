@@ -1,6 +1,7 @@
 """Building blocks of the seed methods (binsr, BTM, BBCU) against their formulas."""
 import math
 
+import numpy as np
 import pytest
 import torch
 from torch.nn import functional as F
@@ -13,6 +14,8 @@ from train.archs.blocks import (BBCUnit, InputNormalization, PaperBinaryConv2d, 
                                 bbcu_alignment_k, nearest_power_of_two_log2,
                                 xavier_uniform_init, xnor_activation_scale)
 from train.archs.btm import MRB
+from train.data.image_io import write_png
+from train.evaluate import evaluate_model
 from train.quant import BinaryConv2d
 from train.registry import ConfigError
 
@@ -192,3 +195,13 @@ def test_deployable_brevitas_model_and_torch_twin_agree_exactly(opt):
         ref.train(mode)
         twin.train(mode)
         assert torch.equal(ref(x), twin(x))
+
+
+@pytest.mark.parametrize("arch,in_channels", [("BinSR", 1), ("BTM", 3), ("BBCUM", 1)])
+def test_paper_models_evaluate_like_deployable_ones(arch, in_channels, tmp_path):
+    folder = tmp_path / "Tiny" / "HR"
+    rng = np.random.default_rng(0)
+    write_png(folder / "a.png", rng.integers(0, 256, (16, 20, 3), dtype=np.uint8))
+    model = build_model({"type": arch, "channels": 4, "blocks": 1}, 2, in_channels).eval()
+    [row] = evaluate_model(model, {"Tiny": folder}, tmp_path / "out", crops=False)
+    assert row["model_psnr"] > 0 and (tmp_path / "out" / "Tiny.md").is_file()

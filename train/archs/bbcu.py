@@ -23,7 +23,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from train.archs.binary_sr import BinarySR
-from train.archs.blocks import (BBCUnit, PaperBinaryConv2d, RPReLU, bbcu_alignment_k,
+from train.archs.blocks import (BBCUnit, PaperBinaryConv2d, PaperSR, RPReLU, bbcu_alignment_k,
                                 nearest_power_of_two_log2, split_mode_options, to_model_range,
                                 to_pixels)
 from train.quant import check_choice
@@ -67,12 +67,11 @@ class BinaryUpsampler(nn.Module):
         return y + F.interpolate(x, scale_factor=self.factor, mode="nearest")
 
 
-class BBCUPaper(nn.Module):
+class BBCUPaper(PaperSR):
 
     def __init__(self, scale, in_channels, binary_upsampler, channels=64, blocks=16,
                  weight_grad="clipped_ste", act_grad="approx_sign", act_position="branch", k=None):
-        super().__init__()
-        self.scale = scale
+        super().__init__(scale, in_channels)
         self.k = bbcu_alignment_k(channels) if k is None else float(k)
         unit = lambda: BBCUnit(channels, weight_grad, act_grad, act_position)  # noqa: E731
         self.head = nn.Conv2d(in_channels, channels, 3, padding=1)

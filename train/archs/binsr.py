@@ -53,7 +53,7 @@ class BinSRPaper(MeanShiftedSR):
     def __init__(self, scale, in_channels, variant, channels=64, blocks=16,
                  weight_grad="approx_sign", act_grad="clipped_ste", res_scale=1.0,
                  pixel_range=255.0, norm_mean=None, norm_std=None):
-        super().__init__()
+        super().__init__(scale, in_channels)
         check_choice("binsr variant", variant, VARIANTS)
         self.pixel_range = pixel_range
         self.norm = InputNormalization(norm_mean or default_mean(in_channels),

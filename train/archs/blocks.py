@@ -180,7 +180,16 @@ def to_pixels(y, pixel_range):
     return y * (PIXEL_MAX / pixel_range)
 
 
-class MeanShiftedSR(nn.Module):
+class PaperSR(nn.Module):
+    """A paper-mode network: pixels (0..255) in, pixels out; ``scale`` and ``in_channels``
+    are what evaluation and upscaling read, as on ``BinarySR``."""
+
+    def __init__(self, scale, in_channels):
+        super().__init__()
+        self.scale, self.in_channels = scale, in_channels
+
+
+class MeanShiftedSR(PaperSR):
     """EDSR's outer structure: normalize -> head -> body + head -> tail -> add the mean back.
 
     Subclasses set ``pixel_range``, ``norm`` (InputNormalization), ``head``, ``body``, ``tail``.

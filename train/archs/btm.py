@@ -70,7 +70,7 @@ class BTMPaper(MeanShiftedSR):
     def __init__(self, scale, in_channels, channels=64, blocks=16, weight_grad="clipped_ste",
                  act_grad="clipped_ste", act_scale="xnor", pixel_range=255.0, norm_mean=None,
                  norm_std=None):
-        super().__init__()
+        super().__init__(scale, in_channels)
         self.pixel_range = pixel_range
         y = in_channels == 1
         self.norm = InputNormalization(
