@@ -205,3 +205,10 @@ def test_paper_models_evaluate_like_deployable_ones(arch, in_channels, tmp_path)
     model = build_model({"type": arch, "channels": 4, "blocks": 1}, 2, in_channels).eval()
     [row] = evaluate_model(model, {"Tiny": folder}, tmp_path / "out", crops=False)
     assert row["model_psnr"] > 0 and (tmp_path / "out" / "Tiny.md").is_file()
+
+
+def test_srresnet_variant_initializes_convs_with_its_normal_std():
+    torch.manual_seed(0)
+    model = build_model({"type": "BinSR", "variant": "srresnet", "channels": 16, "blocks": 1}, 2, 1)
+    head = model.head[0].weight
+    assert head.std().item() == pytest.approx(math.sqrt(2 / (9 * 9 * 16)), rel=0.1)

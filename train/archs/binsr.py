@@ -4,12 +4,15 @@ Paper mode, as in that code: input mean shift (EDSR's MeanShift, ``pixel_range``
 float head, 16 blocks x 64 channels of [binary conv -> (BN) -> Tanh -> binary conv -> (BN)]
 plus identity, binary weights with ApproxSign gradients and a gradient-free mean|W| scale,
 binary activations with a clipped STE; EDSR: a binary conv closing the body and EDSR's
-upsampler; SRResNet: 9x9 head and output convs, PReLU, a float conv + BN closing the body.
+upsampler; SRResNet: 9x9 head and output convs, PReLU, a float conv + BN closing the body,
+every conv initialized N(0, 2 / (k*k*out)).
 
 Deployable mode: ``BinarySR`` with two binary units per block and Tanh as the inner
 activation (monotone, so sign(tanh(y) + b) is a threshold on the integer sum); integer
 head and tail, bicubic global skip instead of the float upsampler and mean shift.
 """
+import math
+
 from torch import nn
 
 from train.archs.binary_sr import BinarySR
@@ -28,6 +31,16 @@ PAPER_KEYS = {"channels", "blocks", "weight_grad", "act_grad", "res_scale", "pix
 DEPLOYABLE_KEYS = {"channels", "blocks", "weight_grad", "act_grad", "weight_bits", "res_bits",
                    "branch_bits", "res_scale_log2", "tail_bits", "long_skip", "global_skip",
                    "tail_init_gain", "backend"}
+
+
+def srresnet_init(module):
+    """SRResNet's init in the binsr code: every conv weight ~ N(0, 2 / (k_h * k_w * out))."""
+    for m in module.modules():
+        if isinstance(m, (nn.Conv2d, PaperBinaryConv2d)):
+            out_ch, _, kh, kw = m.weight.shape
+            nn.init.normal_(m.weight, 0.0, math.sqrt(2.0 / (kh * kw * out_ch)))
+            if getattr(m, "bias", None) is not None:
+                nn.init.zeros_(m.bias)
 
 
 def default_mean(in_channels):
@@ -74,6 +87,8 @@ class BinSRPaper(MeanShiftedSR):
             pixel_shuffle_upsampler(channels, scale, act=(lambda c: nn.PReLU()) if srresnet
                                     else None),
             nn.Conv2d(channels, in_channels, k, padding=k // 2))
+        if srresnet:
+            srresnet_init(self)
 
 
 @ARCH_REGISTRY.register()

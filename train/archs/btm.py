@@ -1,6 +1,7 @@
 """BTM (Jiang et al., AAAI'21: training a binary SR network without BatchNorm).
 
-Paper mode: input normalized by the training set's mean and std with the mean added back,
+Paper mode: input normalized by the training set's mean and std with the mean added back
+(pixels in [0, 1], so the tail's output range is close to the normalized features'),
 float head, N multiple-receptive-field blocks (MRB), float PixelShuffle upsampler and
 output conv, Xavier-uniform init, no BatchNorm. Every binary conv carries XNOR-Net scales
 (mean|W| on the weights, K on the activations) and a PReLU with free (also negative) slopes.
@@ -68,7 +69,7 @@ class MRB(nn.Module):
 class BTMPaper(MeanShiftedSR):
 
     def __init__(self, scale, in_channels, channels=64, blocks=16, weight_grad="clipped_ste",
-                 act_grad="clipped_ste", act_scale="xnor", pixel_range=255.0, norm_mean=None,
+                 act_grad="clipped_ste", act_scale="xnor", pixel_range=1.0, norm_mean=None,
                  norm_std=None):
         super().__init__(scale, in_channels)
         self.pixel_range = pixel_range
