@@ -2,10 +2,14 @@
 
 ``cocotb_tools.runner`` alone neither raises on failed tests outside pytest nor
 exits cleanly inside it (it calls ``sys.exit``), so ``run_cocotb`` reads the
-results xml itself and raises an AssertionError naming the failed tests.
+results xml itself and raises, inside pytest or not: an AssertionError naming the
+failed tests, a RuntimeError when the results hold no test case (a module that
+collected nothing passes vacuously otherwise) or the simulator exited non-zero.
 """
 import contextlib
 import os
+import random
+import re
 import shutil
 import sys
 from collections.abc import Iterator, Mapping, Sequence
@@ -15,6 +19,8 @@ from xml.etree import ElementTree
 from cocotb_tools.runner import get_runner
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# the stimulus seed of a replay; tests/conftest.py sets it from --seed (or draws one)
+SEED_ENV = "SEED"
 SIMULATORS = ("verilator", "icarus")
 TIMESCALE = ("1ns", "1ps")
 
@@ -24,6 +30,15 @@ VERILATOR_ARGS = ("--x-assign", "0", "--x-initial", "0")
 # Verilator dumps VCD: its FST writer needs lz4.h, which this machine lacks (no liblz4-dev)
 _VERILATOR_WAVE_ARGS = ("--trace-structs",)
 _PCH_INCLUDE_FIX = "CFG_CXXFLAGS_PCH_I=-include"
+# how cocotb_tools.runner reports a command (build or simulator) that exited non-zero
+_FAILED_COMMAND = re.compile(r"Command failed with return code: (-?\d+)")
+
+
+def stimulus_seed() -> int:
+    """The seed of the random stimulus: ``$SEED`` when set (a replay), else a fresh one."""
+    if os.environ.get(SEED_ENV, "").strip():
+        return int(os.environ[SEED_ENV])
+    return random.SystemRandom().randrange(2**32)
 
 
 def _verilator_root() -> Path:
@@ -47,6 +62,14 @@ def simulator_mark(name: str):
     import pytest
 
     return pytest.mark.skipif(name not in simulators_available(), reason=f"{name} is not installed")
+
+
+def simulator_case(config: str, simulator: str):
+    """pytest param (config, simulator), skipped when the simulator is not installed."""
+    import pytest
+
+    return pytest.param(config, simulator, id=f"{config}-{simulator}",
+                        marks=simulator_mark(simulator))
 
 
 @contextlib.contextmanager
@@ -82,14 +105,30 @@ def _build_args(simulator: str, waves: bool) -> list[str]:
     return [*VERILATOR_ARGS, *(_VERILATOR_WAVE_ARGS if waves else ())]
 
 
-def _failed_tests(results_xml: Path) -> list[str]:
-    """Names of the test cases with a failure or error in a cocotb results xml."""
+def _test_outcomes(results_xml: Path) -> dict[str, bool]:
+    """Test case name -> passed, for every test case of a cocotb results xml."""
     root = ElementTree.parse(results_xml).getroot()
-    return [
-        case.get("name", "?")
+    return {
+        case.get("name", "?"): case.find("failure") is None and case.find("error") is None
         for case in root.iter("testcase")
-        if case.find("failure") is not None or case.find("error") is not None
-    ]
+    }
+
+
+def check_results(results_xml: Path, simulator_exit: int, what: str) -> None:
+    """Raise unless ``results_xml`` exists, holds at least one test case, every case
+    passed and the simulator exited with 0; ``what`` names the run in the message."""
+    if not results_xml.is_file():
+        raise RuntimeError(f"{what} died (exit {simulator_exit}) without writing {results_xml}")
+    outcomes = _test_outcomes(results_xml)
+    failed = [name for name, passed in outcomes.items() if not passed]
+    if failed:
+        raise AssertionError(f"{what}: cocotb tests failed: {', '.join(failed)} "
+                             f"(see {results_xml})")
+    if not outcomes:
+        raise RuntimeError(f"{what}: no cocotb test ran (see {results_xml})")
+    if simulator_exit != 0:
+        raise RuntimeError(f"{what}: the simulator exited with {simulator_exit} although "
+                           f"every cocotb test passed (see {results_xml})")
 
 
 def _waves_file(simulator: str, toplevel: str, build_dir: Path) -> Path:
@@ -112,7 +151,7 @@ def run_cocotb(
     parameters: top-level HDL parameters; extra_env: variables for the test module
     (e.g. TB_CASE); waves: dump a VCD (Verilator) or FST (Icarus) and print its path.
     Returns the results xml; raises AssertionError naming the failed cocotb tests,
-    RuntimeError when the simulation died without results.
+    RuntimeError when the simulation died without results, ran no test or exited non-zero.
     """
     if simulator not in SIMULATORS:
         raise ValueError(f"unknown simulator {simulator!r}; expected one of {SIMULATORS}")
@@ -130,6 +169,7 @@ def run_cocotb(
             waves=waves,
             always=True,
         )
+        simulator_exit = 0
         try:
             runner.test(
                 test_module=test_module,
@@ -141,19 +181,15 @@ def run_cocotb(
                 timescale=TIMESCALE,
             )
         except SystemExit as exit_:
-            # inside pytest the runner exits on failure; the xml below says why
-            if not results_xml.is_file():
-                raise RuntimeError(
-                    f"{simulator} simulation of {toplevel} died (exit {exit_.code}) "
-                    f"without writing {results_xml}"
-                ) from None
+            # inside pytest the runner exits when a test failed or no results were written
+            simulator_exit = exit_.code if isinstance(exit_.code, int) else 1
+        except RuntimeError as error:
+            # a non-zero simulator exit; the results, if any, say more (which test failed)
+            failed_command = _FAILED_COMMAND.fullmatch(str(error))
+            if failed_command is None:
+                raise
+            simulator_exit = int(failed_command.group(1))
     if waves:
         print(f"waves of {toplevel}: {_waves_file(simulator, toplevel, build_dir)}")
-    if not results_xml.is_file():
-        raise RuntimeError(f"{simulator} simulation of {toplevel} wrote no {results_xml}")
-    failed = _failed_tests(results_xml)
-    if failed:
-        raise AssertionError(
-            f"{simulator} {toplevel}: cocotb tests failed: {', '.join(failed)} (see {results_xml})"
-        )
+    check_results(results_xml, simulator_exit, f"{simulator} {toplevel}")
     return results_xml

@@ -7,6 +7,7 @@ from train.archs import build_model
 from train.archs.binary_sr import (BinaryResBlock, ChannelAffine, MonotonePReLU,
                                    bicubic_phase_weights)
 from train.data.matlab_bicubic import cubic
+from train.quant import IntConv2d, pow2_weight_scale
 from train.registry import ConfigError
 
 SMALL = dict(channels=8, blocks=2)
@@ -57,7 +58,8 @@ def test_brevitas_model_and_torch_twin_agree_exactly(arch, kwargs):
     for (name, p_ref), p_twin in zip(ref.named_parameters(), twin.parameters()):
         assert (p_ref.grad is None) == (p_twin.grad is None), name
         if p_ref.grad is not None:
-            torch.testing.assert_close(p_ref.grad, p_twin.grad, msg=name)
+            assert torch.equal(p_ref.grad, p_twin.grad), (
+                f"{name}: gradients differ by up to {(p_ref.grad - p_twin.grad).abs().max()}")
 
 
 def test_every_parameter_learns():
@@ -145,3 +147,12 @@ def test_bicubic_skip_is_integer_bicubic_rounded_half_up(scale):
     expected = np.clip((acc + 2 ** 11) >> 12, 0, 255)  # floor(acc / 4096 + 1/2)
     phases = expected.reshape(scale, scale, 12, 12).transpose(2, 0, 3, 1)
     assert np.array_equal(sr, phases.reshape(12 * scale, 12 * scale))
+
+
+def test_twin_weight_scale_is_brevitas_scale_next_to_powers_of_two():
+    """A channel max in (2**k * 127/128, 2**k] is where 2**ceil(log2(max/127)) (the twin's old
+    formula) and Brevitas' 2**ceil(log2 max) / 128 part: one power of two apart."""
+    conv = IntConv2d(1, 4, 1, 8, 8, 0, False, "brevitas")
+    with torch.no_grad():
+        conv.weight.copy_(torch.tensor([0.999, 1.0, 0.5, 0.3]).view(4, 1, 1, 1))
+    assert torch.equal(pow2_weight_scale(conv.weight, 8), conv.conv.quant_weight().scale)

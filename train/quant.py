@@ -153,12 +153,27 @@ def fake_quant_int(x, scale, bits, signed, narrow=False, rounding="round"):
     return torch.clamp(x, lo, hi) * scale
 
 
+class _StraightThrough(torch.autograd.Function):
+    """``op(x)`` forward, identity backward (Brevitas' ``*_ste`` functions)."""
+
+    @staticmethod
+    def forward(ctx, x, op):
+        return op(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g, None
+
+
 def pow2_weight_scale(w, bits):
-    """Per-output-channel power-of-two scale covering max |w| (Brevitas' PoT restriction)."""
-    max_abs = w.abs().flatten(1).amax(dim=1).clamp(min=1e-10)
-    log2 = torch.log2(max_abs / (2 ** (bits - 1) - 1))
-    exp = log2 + (torch.ceil(log2) - log2).detach()  # ceil with STE, like Brevitas' PoT scaling
-    return torch.pow(2.0, exp).view(-1, 1, 1, 1)
+    """Per-output-channel power-of-two scale covering max |w|, computed as Brevitas'
+    ``Int8WeightPerChannelFixedPoint`` does, op for op, so that values and gradients are
+    bit-identical: 2**ceil(log2 max|w|) / 2**(bits-1) (the narrow range then clamps a
+    weight of exactly 2**k to 2**(bits-1) - 1), with straight-through ceil and clamp."""
+    max_abs = torch.max(w.abs().flatten(1), dim=1)[0]
+    max_abs = _StraightThrough.apply(max_abs, lambda x: x.clamp(min=1e-10))
+    exp = _StraightThrough.apply(torch.log2(max_abs), torch.ceil)
+    return (torch.pow(2.0, exp) / 2.0 ** (bits - 1)).view(-1, 1, 1, 1)
 
 
 class ActQuant(nn.Module):

@@ -13,7 +13,7 @@ import random
 import numpy as np
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
-from cocotb.triggers import FallingEdge, ReadOnly, RisingEdge
+from cocotb.triggers import Event, FallingEdge, ReadOnly, RisingEdge
 
 # the generators pack memory words the same way; one implementation serves both
 from hw.codegen import pack_words
@@ -85,15 +85,17 @@ class AxisDriver:
         self.rng = random.Random(seed)
         self.transfer_cycles: list[int] = []
         self.tvalid.value = 0
+        self.offered = IndexEvents()
 
     async def send(self, words) -> None:
         await FallingEdge(self.clock)
-        for word in words:
+        for index, word in enumerate(words):
             while self.rng.random() < self.idle_prob:
                 self.tvalid.value = 0
                 await FallingEdge(self.clock)
             self.tdata.value = int(word)
             self.tvalid.value = 1
+            self.offered.reached(index)
             await self._wait_accepted()
         self.tvalid.value = 0
 
@@ -123,6 +125,7 @@ class AxisMonitor:
         self.rng = random.Random(seed)
         self.transfer_cycles: list[int] = []
         self.tready.value = 0
+        self.offered = IndexEvents()
 
     async def recv(self, n: int) -> list[int]:
         words: list[int] = []
@@ -130,6 +133,8 @@ class AxisMonitor:
         while len(words) < n:
             self.tready.value = int(self.rng.random() >= self.stall_prob)
             await ReadOnly()
+            if self.tvalid.value:
+                self.offered.reached(len(words))
             if self.tready.value and self.tvalid.value:
                 # to_unsigned raises on X/Z bits: an undefined output is a failure
                 words.append(self.tdata.value.to_unsigned())
@@ -137,4 +142,36 @@ class AxisMonitor:
             await FallingEdge(self.clock)
         self.tready.value = 0
         return words
+
+    async def expect_no_extra_words(self, cycles: int, received: int, next_frame) -> None:
+        """Accept for ``cycles`` cycles after ``received`` expected words; AssertionError on
+        any word but the first words of ``next_frame``, in order: a layer may start the
+        next frame with words that need no input (FMPadding's top rows), nothing else."""
+        await FallingEdge(self.clock)
+        self.tready.value = 1
+        extra = 0
+        for _ in range(cycles):
+            await ReadOnly()
+            if self.tvalid.value:
+                word = self.tdata.value.to_unsigned()
+                assert extra < len(next_frame) and word == next_frame[extra], (
+                    f"{self.tdata._name}: extra word {extra} after the {received} expected "
+                    f"words is {word:#x}, not the next frame's {extra}th word")
+                extra += 1
+            await FallingEdge(self.clock)
+        self.tready.value = 0
+
+
+class IndexEvents:
+    """Events "word ``index`` is on the bus" that a testbench waits for (e.g. to reset then)."""
+
+    def __init__(self):
+        self._events: dict[int, Event] = {}
+
+    def event(self, index: int) -> Event:
+        return self._events.setdefault(index, Event())
+
+    def reached(self, index: int) -> None:
+        if index in self._events:
+            self._events[index].set()
 

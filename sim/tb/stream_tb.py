@@ -1,19 +1,27 @@
 """Shared testbench of the streaming layers: both the pytest side and the cocotb side.
 
 Pytest side: ``run_stream_case`` writes a test case (input values, golden output
-values, stream packing, stall probabilities, expected cycles) and runs a layer's
-cocotb module on the RTL through ``sim.runner``.
+values, stream packing, stall probabilities, expected cycles, stimulus seed) and runs
+a layer's cocotb module on the RTL through ``sim.runner``.
 
 Cocotb side: ``StreamTB.run`` drives every input stream ``in<i>`` and watches every
-output stream ``out<i>`` of the case, in three phases:
+output stream ``out<i>`` of the case, every random choice drawn from the case's seed
+(printed; ``SEED=N`` replays it):
 
 1. all frames back to back with random idle input cycles and output backpressure;
-2. part of a frame, then a reset in the middle of it;
-3. all frames again without stalls, whose first frame is timed against the
-   layer's ``expected_cycles``.
+2. resets of random length (1 to 8 cycles) at several points: while the first input
+   word is on the bus, while the last input word of a frame is, while the last output
+   word of a frame is, at a random cycle, and between frames; after each, one frame
+   with idles and backpressure must come out exact (the reset flushed what was in
+   flight);
+3. all frames again without stalls, whose first frame is timed against the layer's
+   ``expected_cycles``.
 
-Outputs must equal the golden model exactly in phases 1 and 3.
+Every checked stream must equal the golden model exactly, and then the output monitors
+keep accepting for a frame's time: any extra word fails, but the first words of a next
+frame that need no input (FMPadding's top rows); a reset follows every checked stream.
 """
+import random
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -21,15 +29,21 @@ from pathlib import Path
 
 import cocotb
 import numpy as np
-from cocotb.triggers import ClockCycles, with_timeout
+from cocotb.triggers import ClockCycles, Combine, FallingEdge, RisingEdge, with_timeout
 
-from sim.runner import run_cocotb
+from sim.runner import run_cocotb, stimulus_seed
 from sim.tb.axis import (CLOCK_PERIOD_NS, AxisDriver, AxisMonitor, load_case, pack_words, reset,
                          save_case, start_clock, unpack_words)
 
 _STREAM_NAME = re.compile(r"(in|out)\d+")
-# stalls (idle 0.3, backpressure 0.5) at most triple a phase; three phases, margin
+# stalls (idle 0.3, backpressure 0.5) at most triple a stream; margin
 TIMEOUT_FACTOR = 8
+MAX_RESET_CYCLES = 8
+# where phase 2 resets, in a random order (between frames follows each recovery)
+RESET_POINTS = ("first input word", "last input word", "last output word", "random cycle")
+# how long the monitors listen for extra words after a checked stream: one frame's
+# time (an extra word would come out with the next frame's), within these bounds
+SILENCE_CYCLES = (32, 4096)
 
 
 @dataclass(frozen=True)
@@ -55,14 +69,18 @@ def run_stream_case(
     simulator: str,
     idle_prob: float = 0.3,
     stall_prob: float = 0.3,
-    seed: int = 0,
+    seed: int | None = None,
     waves: bool = False,
     **extra: int,
 ) -> None:
     """Pytest side: write the case into ``build_dir`` and run ``test_module`` on the RTL.
 
-    ``extra`` holds layer-specific scalars for the testbench (e.g. a FIFO's depth).
+    ``seed`` of the random stimulus: None takes ``$SEED`` or draws one (printed, and
+    named in any failure). ``extra`` holds layer-specific scalars for the testbench
+    (e.g. a FIFO's depth).
     """
+    seed = stimulus_seed() if seed is None else seed
+    print(f"{toplevel}: stimulus seed {seed}")
     build_dir.mkdir(parents=True, exist_ok=True)
     case_path = build_dir / "case.npz"
     arrays = dict(expected_cycles=expected_cycles, idle_prob=idle_prob,
@@ -71,9 +89,12 @@ def run_stream_case(
         arrays.update({name: stream.values, f"{name}_bits": stream.elem_bits,
                        f"{name}_per_word": stream.per_word, f"{name}_signed": stream.signed})
     save_case(case_path, **arrays)
-    run_cocotb(toplevel, sources, test_module, parameters=parameters,
-               extra_env={"TB_CASE": str(case_path)}, simulator=simulator,
-               build_dir=build_dir / simulator, waves=waves)
+    try:
+        run_cocotb(toplevel, sources, test_module, parameters=parameters,
+                   extra_env={"TB_CASE": str(case_path)}, simulator=simulator,
+                   build_dir=build_dir / simulator, waves=waves)
+    except (AssertionError, RuntimeError) as error:
+        raise type(error)(f"{error} [stimulus seed {seed}: replay with SEED={seed}]") from None
 
 
 class StreamTB:
@@ -94,56 +115,92 @@ class StreamTB:
         self.log = dut._log
 
     async def run(self) -> None:
-        """All three phases; fails instead of hanging when the DUT stops moving words
-        (deadlock, lost words), after TIMEOUT_FACTOR times the expected traffic."""
-        budget = TIMEOUT_FACTOR * (self.frames + 1) * self.case["expected_cycles"] + 1000
-        await with_timeout(self._phases(), budget * CLOCK_PERIOD_NS, "ns")
-
-    async def _phases(self) -> None:
+        self.rng = random.Random(self.case["seed"])
+        self.log.info("stimulus seed %d (replay with SEED=%d)", self.case["seed"],
+                      self.case["seed"])
         start_clock(self.dut)
-        await reset(self.dut)
+        await self.reset()
         self.start_checkers()
-        await self.stream_frames(self.case["idle_prob"], self.case["stall_prob"])
-        await self.reset_mid_frame()
+        stalls = (self.case["idle_prob"], self.case["stall_prob"])
+        await self.stream_frames(*stalls)
+        for point in self.rng.sample(RESET_POINTS, len(RESET_POINTS)):
+            await self.reset_at(point)
+            await self.stream_frames(*stalls, frames=1)
+            await ClockCycles(self.dut.ap_clk, self.rng.randint(0, 8))
+            await self.reset()  # between frames
         self.check_cycles(await self.stream_frames(0.0, 0.0))
 
     def start_checkers(self) -> None:
         """Start coroutines that watch the DUT every cycle from the first reset on; none here."""
 
-    async def stream_frames(self, idle_prob: float, stall_prob: float) -> int:
-        """Send all frames, check every output; return the first frame's cycles.
+    async def reset(self) -> None:
+        await reset(self.dut, self.rng.randint(1, MAX_RESET_CYCLES))
+
+    async def stream_frames(self, idle_prob: float, stall_prob: float,
+                            frames: int | None = None) -> int:
+        """Send the first ``frames`` frames (all by default), check every output and the
+        extra words after it; return the first frame's cycles. Fails instead of hanging when
+        the DUT stops moving words (deadlock, lost words), after TIMEOUT_FACTOR times the
+        expected traffic.
 
         Cycles run from the first transfer on any stream to the first frame's last
         output word, inclusive.
         """
-        traffic = self._start_traffic(idle_prob, stall_prob)
+        frames = self.frames if frames is None else frames
+        budget = TIMEOUT_FACTOR * (frames + 1) * self.case["expected_cycles"] + 1000
+        traffic = self._start_traffic(idle_prob, stall_prob, frames)
         for name, reception in traffic.receptions.items():
-            self.check_output(name, await reception)
+            words = await with_timeout(reception, budget * CLOCK_PERIOD_NS, "ns")
+            self.check_output(name, words, frames)
+        silence = int(np.clip(self.case["expected_cycles"], *SILENCE_CYCLES))
+        await Combine(*(
+            cocotb.start_soon(monitor.expect_no_extra_words(
+                silence, frames * self.words_per_frame[name],
+                self.words[name][:self.words_per_frame[name]]))
+            for name, monitor in traffic.monitors.items()))
         endpoints = [*traffic.drivers.values(), *traffic.monitors.values()]
         first = min(endpoint.transfer_cycles[0] for endpoint in endpoints)
-        last = max(monitor.transfer_cycles[self.words_per_frame[name] - 1]
-                   for name, monitor in traffic.monitors.items())
         self.frame_ends = [max(monitor.transfer_cycles[(f + 1) * self.words_per_frame[name] - 1]
                                for name, monitor in traffic.monitors.items())
-                           for f in range(self.frames)]
-        self.log.info("all %d frames: %d cycles", self.frames, self.frame_ends[-1] - first + 1)
-        return last - first + 1
+                           for f in range(frames)]
+        self.log.info("%d frames: %d cycles", frames, self.frame_ends[-1] - first + 1)
+        return self.frame_ends[0] - first + 1
 
-    async def reset_mid_frame(self) -> None:
-        """Stream with stalls for half a frame's time, then reset: later frames start clean."""
-        traffic = self._start_traffic(self.case["idle_prob"], self.case["stall_prob"])
-        await ClockCycles(self.dut.ap_clk, max(self.case["expected_cycles"] // 2, 1))
+    async def reset_at(self, point: str) -> None:
+        """Stream with stalls until ``point`` (of RESET_POINTS) of the first frame, then
+        reset while the traffic is still on the bus; the reset flushes what was in flight."""
+        traffic = self._start_traffic(self.case["idle_prob"], self.case["stall_prob"],
+                                      self.frames)
+        budget = TIMEOUT_FACTOR * 2 * self.case["expected_cycles"] + 1000
+        await with_timeout(self._reach(point, traffic), budget * CLOCK_PERIOD_NS, "ns")
+        self.log.info("reset at the %s", point)
+        self.dut.ap_rst_n.value = 0
+        await RisingEdge(self.dut.ap_clk)  # the word on the bus meets the reset
         traffic.stop()
-        await reset(self.dut)
+        await reset(self.dut, self.rng.randint(0, MAX_RESET_CYCLES - 1))
+
+    async def _reach(self, point: str, traffic: "_Traffic") -> None:
+        """Return when the first frame's traffic reaches ``point``, in a writable phase."""
+        driver, (out_name, monitor) = traffic.drivers[self.inputs[0]], \
+            next(iter(traffic.monitors.items()))
+        if point == "first input word":
+            await driver.offered.event(0).wait()
+        elif point == "last input word":
+            await driver.offered.event(self.words_per_frame[self.inputs[0]] - 1).wait()
+        elif point == "last output word":
+            await monitor.offered.event(self.words_per_frame[out_name] - 1).wait()
+            await FallingEdge(self.dut.ap_clk)  # the monitor saw it in the read-only phase
+        else:
+            await ClockCycles(self.dut.ap_clk, self.rng.randint(1, self.case["expected_cycles"]))
 
     def check_cycles(self, measured: int) -> None:
         expected = self.case["expected_cycles"]
         self.log.info("frame cycles: measured %d, expected %d", measured, expected)
         assert measured == expected, f"frame took {measured} cycles, the model says {expected}"
 
-    def check_output(self, name: str, words: list[int]) -> None:
+    def check_output(self, name: str, words: list[int], frames: int) -> None:
         case = self.case
-        golden = np.asarray(case[name]).reshape(-1)
+        golden = np.asarray(case[name][:frames]).reshape(-1)
         got = unpack_words(words, case[f"{name}_bits"], case[f"{name}_per_word"],
                            bool(case[f"{name}_signed"]))
         differing = np.flatnonzero(got != golden)
@@ -151,19 +208,22 @@ class StreamTB:
             f"{name}: {differing.size} of {golden.size} elements differ, first at flat index "
             f"{differing[0]}: got {got[differing[0]]}, golden {golden[differing[0]]}")
 
-    def _start_traffic(self, idle_prob: float, stall_prob: float) -> "_Traffic":
-        """Start sending every input's frames and receiving every output's, seeded apart."""
-        seed = self.case["seed"]
+    def _start_traffic(self, idle_prob: float, stall_prob: float, frames: int) -> "_Traffic":
+        """Start sending the first ``frames`` frames of every input and receiving those of
+        every output, each endpoint with its own stall pattern drawn from the seed."""
         traffic = _Traffic(
-            drivers={name: AxisDriver(self.dut, f"{name}_V", self.dut.ap_clk, idle_prob, seed + i)
-                     for i, name in enumerate(self.inputs)},
+            drivers={name: AxisDriver(self.dut, f"{name}_V", self.dut.ap_clk, idle_prob,
+                                      self.rng.randrange(2**32))
+                     for name in self.inputs},
             monitors={name: AxisMonitor(self.dut, f"{name}_V", self.dut.ap_clk, stall_prob,
-                                        seed + 100 + i)
-                      for i, name in enumerate(self.outputs)})
-        traffic.sends = [cocotb.start_soon(driver.send(self.words[name]))
-                         for name, driver in traffic.drivers.items()]
-        traffic.receptions = {name: cocotb.start_soon(monitor.recv(len(self.words[name])))
-                              for name, monitor in traffic.monitors.items()}
+                                        self.rng.randrange(2**32))
+                      for name in self.outputs})
+        traffic.sends = [
+            cocotb.start_soon(driver.send(self.words[name][:frames * self.words_per_frame[name]]))
+            for name, driver in traffic.drivers.items()]
+        traffic.receptions = {
+            name: cocotb.start_soon(monitor.recv(frames * self.words_per_frame[name]))
+            for name, monitor in traffic.monitors.items()}
         return traffic
 
 

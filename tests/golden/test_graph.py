@@ -3,9 +3,7 @@ import numpy as np
 import pytest
 from onnx import helper
 
-from sim.golden.depth_to_space import depth_to_space_nhwc
-from sim.golden.graph import UnsupportedNodeError, first_divergence, run_graph, tensor_order
-from tests.golden.finn_models import (
+from sim.finn_models import (
     finn_execute,
     fm_padding_node,
     hw_node,
@@ -15,6 +13,8 @@ from tests.golden.finn_models import (
     random_values,
     sliding_window_node,
 )
+from sim.golden.depth_to_space import depth_to_space_nhwc
+from sim.golden.graph import UnsupportedNodeError, first_divergence, run_graph, tensor_order
 
 H, W, C = 4, 5, 4
 SHAPE = (1, H, W, C)

@@ -5,17 +5,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qonnx.core.datatype import DataType
 
-from sim.golden.encoding import bits_to_values
-from sim.golden.int_mvau import int_matmul, int_mvau
-from tests.golden.finn_models import (
+from sim.finn_models import (
     ACTIVATIONS,
     assert_matches_finn,
-    few_examples,
-    mvau_geometries,
     mvau_model,
     random_activation,
     random_values,
 )
+from sim.golden.encoding import bits_to_values
+from sim.golden.int_mvau import int_matmul, int_mvau
+from tests.golden.finn_models import few_examples, mvau_geometries
 
 # FINN accumulates in float32: these widths keep every sum exact (|acc| < 2**24)
 input_types = st.sampled_from(["UINT8", "INT8", "UINT4", "INT4", "BIPOLAR", "BINARY"])

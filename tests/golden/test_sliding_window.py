@@ -3,18 +3,18 @@ import numpy as np
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from sim.golden.encoding import BIPOLAR, values_to_bits
-from sim.golden.graph import run_graph
-from sim.golden.sliding_window import fm_padding, im2col
-from tests.golden.finn_models import (
+from sim.finn_models import (
     assert_matches_finn,
-    few_examples,
     finn_execute,
     fm_padding_node,
     make_model,
     random_values,
     sliding_window_node,
 )
+from sim.golden.encoding import BIPOLAR, values_to_bits
+from sim.golden.graph import run_graph
+from sim.golden.sliding_window import fm_padding, im2col
+from tests.golden.finn_models import few_examples
 
 seeds = st.integers(0, 2**32 - 1)
 simd_and_channels = st.sampled_from([(1, 1), (1, 3), (2, 4), (3, 6)])

@@ -3,16 +3,18 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.golden.graph import run_graph
-from sim.golden.streams import add_streams, duplicate_streams, pass_through
-from tests.golden.finn_models import (
+from sim.finn_models import (
     assert_matches_finn,
-    few_examples,
+    duplicate_streams_model,
+    elementwise_add_model,
     finn_execute,
     hw_node,
     make_model,
     random_values,
 )
+from sim.golden.graph import run_graph
+from sim.golden.streams import add_streams, duplicate_streams, pass_through
+from tests.golden.finn_models import few_examples
 
 seeds = st.integers(0, 2**32 - 1)
 SHAPE = (1, 3, 2, 4)
@@ -22,29 +24,12 @@ SHAPE = (1, 3, 2, 4)
 @given(n_outputs=st.integers(2, 3), seed=seeds)
 def test_duplicate_streams_matches_finn(n_outputs, seed):
     outputs = [f"out{i}" for i in range(n_outputs)]
-    node = hw_node("DuplicateStreams", ["x"], outputs, NumChannels=SHAPE[-1], PE=2,
-                   NumOutputStreams=n_outputs, inputDataType="INT8",
-                   numInputVectors=list(SHAPE[:-1]))
-    model = make_model([node], {"x": (SHAPE, "INT8")}, {name: (SHAPE, "INT8") for name in outputs})
+    model = duplicate_streams_model(SHAPE, "INT8", n_outputs, pe=2)
     x = random_values(np.random.default_rng(seed), "INT8", SHAPE)
     expected = finn_execute(model, {"x": x})
     golden = run_graph(model, {"x": x})
     for name, copy in zip(outputs, duplicate_streams(x, n_outputs)):
         assert np.array_equal(copy, expected[name]) and np.array_equal(golden[name], expected[name])
-
-
-def elementwise_add_model(lhs_dtype: str, rhs_dtype: str, out_dtype: str, rhs_shape,
-                          rhs_const=None):
-    """FINN ElementwiseAdd of stream x and stream y, or of x and the constant ``rhs_const``."""
-    style = "input" if rhs_const is None else "const"
-    node = hw_node("ElementwiseAdd", ["x", "y"], ["out"], lhs_dtype=lhs_dtype,
-                   rhs_dtype=rhs_dtype, out_dtype=out_dtype, lhs_shape=list(SHAPE),
-                   rhs_shape=list(rhs_shape), out_shape=list(SHAPE), rhs_style=style, PE=2)
-    streams = {"x": (SHAPE, lhs_dtype)}
-    if rhs_const is None:
-        streams["y"] = (rhs_shape, rhs_dtype)
-    initializers = {} if rhs_const is None else {"y": (rhs_const, rhs_dtype)}
-    return make_model([node], streams, {"out": (SHAPE, out_dtype)}, initializers=initializers)
 
 
 @few_examples
@@ -54,7 +39,7 @@ def test_elementwise_add_of_two_streams_matches_finn(dtypes, seed):
     rng = np.random.default_rng(seed)
     lhs_dtype, rhs_dtype, _ = dtypes
     x, y = random_values(rng, lhs_dtype, SHAPE), random_values(rng, rhs_dtype, SHAPE)
-    model = elementwise_add_model(*dtypes, SHAPE)
+    model = elementwise_add_model(*dtypes, SHAPE, SHAPE, pe=2)
     assert_matches_finn(model, {"x": x, "y": y}, add_streams(x, y))
 
 
@@ -63,7 +48,7 @@ def test_elementwise_add_of_two_streams_matches_finn(dtypes, seed):
 def test_elementwise_add_of_per_channel_constant_matches_finn(seed):
     rng = np.random.default_rng(seed)
     x, bias = random_values(rng, "INT8", SHAPE), random_values(rng, "INT4", (SHAPE[-1],))
-    model = elementwise_add_model("INT8", "INT4", "INT9", bias.shape, rhs_const=bias)
+    model = elementwise_add_model("INT8", "INT4", "INT9", SHAPE, bias.shape, rhs_const=bias, pe=2)
     assert_matches_finn(model, {"x": x}, add_streams(x, bias))
 
 

@@ -5,29 +5,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 from qonnx.core.datatype import DataType
 
-from sim.golden.encoding import bits_to_values
-from sim.golden.thresholding import multi_threshold
-from tests.golden.finn_models import (
+from sim.finn_models import (
     ACTIVATIONS,
     assert_matches_finn,
-    few_examples,
-    hw_node,
-    make_model,
     random_activation,
     random_values,
+    thresholding_model,
 )
-
-
-def thresholding_model(activation, idt: str, shape):
-    """A single FINN Thresholding node x -> out over the last axis of ``shape``."""
-    odt, thresholds, act_val = activation
-    node = hw_node(
-        "Thresholding", ["x", "t"], ["out"], NumChannels=shape[-1], PE=1,
-        numSteps=thresholds.shape[1], inputDataType=idt, weightDataType="FLOAT32",
-        outputDataType=odt, ActVal=act_val, numInputVectors=list(shape[:-1]),
-    )
-    return make_model([node], {"x": (shape, idt)}, {"out": (shape, odt)},
-                      initializers={"t": (thresholds, "FLOAT32")})
+from sim.golden.encoding import bits_to_values
+from sim.golden.thresholding import multi_threshold
+from tests.golden.finn_models import few_examples
 
 
 @few_examples

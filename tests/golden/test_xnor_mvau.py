@@ -6,16 +6,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sim.golden.encoding import BIPOLAR, bits_to_values, values_to_bits
-from sim.golden.xnor_mvau import pack_bits, xnor_mvau
-from tests.golden.finn_models import (
+from sim.finn_models import (
     assert_matches_finn,
-    few_examples,
-    mvau_geometries,
     mvau_model,
     random_activation,
     random_values,
 )
+from sim.golden.encoding import BIPOLAR, bits_to_values, values_to_bits
+from sim.golden.xnor_mvau import pack_bits, xnor_mvau
+from tests.golden.finn_models import few_examples, mvau_geometries
 
 # SIMD 3 and 8 with folds up to 12 give MW from 3 to 96: inside one word and across two
 binary_geometries = mvau_geometries(simd_choices=(1, 3, 8), max_simd_fold=12)

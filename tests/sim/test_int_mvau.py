@@ -2,11 +2,10 @@
 import numpy as np
 import pytest
 
-from hw.codegen import int_range
-from hw.mvau import expected_cycles, generate_int_mvau
-from sim.golden.int_mvau import int_matmul, int_mvau
-from sim.runner import simulator_mark
-from sim.tb.layer_run import layer_dir, run_generated_layer
+from hw.mvau import generate_int_mvau
+from sim.layer_cases import int_mvau_case
+from sim.runner import simulator_case
+from sim.tb.layer_run import layer_dir
 
 N_VECTORS = 4
 
@@ -18,49 +17,18 @@ CONFIGS = {
     "head_like_uint8_t255": (9, 8, 1, 4, 8, False, 8, 255, 0),
 }
 CASES = [
-    pytest.param(name, simulator, id=f"{name}-{simulator}", marks=simulator_mark(simulator))
+    simulator_case(name, simulator)
     for name in CONFIGS
     for simulator in (("verilator", "icarus") if name == "full_fold_raw" else ("verilator",))
 ]
 
 
-def random_thresholds(rng, acc: np.ndarray, steps: int) -> np.ndarray:
-    """Thresholds around the accumulators actually reached, so every count occurs."""
-    lo, hi = int(acc.min()) - 2, int(acc.max()) + 2
-    shape = (acc.shape[-1], steps)
-    return rng.integers(lo, hi + 1, size=shape) + rng.choice([0.0, 0.5], size=shape)
-
-
-def extreme_inputs(weights: np.ndarray, x_lo: int, x_hi: int) -> np.ndarray:
-    """The two input vectors reaching the largest and the smallest accumulator.
-
-    They test that the generator's accumulator width holds both bounds.
-    """
-    positive = weights > 0
-    largest = np.where(positive, x_hi, x_lo)  # (MW, MH): per column, its maximising vector
-    smallest = np.where(positive, x_lo, x_hi)
-    top = np.argmax((largest * weights).sum(axis=0))
-    bottom = np.argmin((smallest * weights).sum(axis=0))
-    return np.stack([largest[:, top], smallest[:, bottom]])
-
-
 @pytest.mark.parametrize(("config", "simulator"), CASES)
 def test_int_mvau_matches_golden(config, simulator):
-    mw, mh, simd, pe, in_bits, in_signed, wb, steps, act_val = CONFIGS[config]
-    rng = np.random.default_rng(sum(map(ord, config)))
-    w_lo, w_hi = int_range(wb, signed=True)
-    weights = rng.integers(w_lo, w_hi + 1, size=(mw, mh))
-    x_lo, x_hi = int_range(in_bits, in_signed)
-    x = np.concatenate([rng.integers(x_lo, x_hi + 1, size=(N_VECTORS - 2, mw)),
-                        extreme_inputs(weights, x_lo, x_hi)])
-    thresholds = None if steps is None else random_thresholds(rng, int_matmul(x, weights), steps)
     name = f"int_mvau_{config}"
-    out_dir = layer_dir(name)
-    layer = generate_int_mvau(name, weights, thresholds, simd=simd, pe=pe, in_bits=in_bits,
-                              in_signed=in_signed, out_dir=out_dir, act_val=act_val)
-    expected = int_mvau(x, weights, thresholds, act_val)
-    run_generated_layer(layer, x, expected, expected_cycles(mw, mh, simd, pe, steps or 0),
-                        test_module="sim.tb.mvau_tb", simulator=simulator, build_dir=out_dir)
+    case = int_mvau_case(np.random.default_rng(sum(map(ord, config))), layer_dir(name), name,
+                         *CONFIGS[config], vectors=N_VECTORS)
+    case.run_rtl(layer_dir(name), simulator)
 
 
 def test_illegal_folding_names_layer_and_rule(tmp_path):

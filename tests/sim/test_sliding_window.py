@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from hw import sliding_window
-from sim.golden.sliding_window import im2col
-from sim.tb.stream_tb import Stream, run_stream_case
+from sim.layer_cases import sliding_window_case
+from sim.runner import simulator_case
 
 FRAMES = 2
 # (in_h, in_w, channels, simd, elem_bits, kernel); the image is already padded
@@ -14,27 +14,14 @@ CONFIGS = {
     "simd_1": (5, 7, 3, 1, 2, 3),
     "simd_mid": (4, 5, 4, 2, 1, 3),
 }
-RUNS = [pytest.param(name, "verilator", id=f"{name}-verilator") for name in CONFIGS]
-RUNS.append(pytest.param("simd_mid", "icarus", id="simd_mid-icarus"))
+RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS),
+        simulator_case("simd_mid", "icarus")]
 
 
 @pytest.mark.parametrize("config, simulator", RUNS)
 def test_sliding_window_matches_golden(config, simulator, tmp_path):
-    in_h, in_w, channels, simd, elem_bits, kernel = CONFIGS[config]
-    rng = np.random.default_rng(2)
-    image = rng.integers(0, 1 << elem_bits, (FRAMES, in_h, in_w, channels))
-    windows = im2col(image, (kernel, kernel), (1, 1), (1, 1))
-    run_stream_case(
-        tmp_path,
-        toplevel=sliding_window.MODULE,
-        sources=sliding_window.SOURCES,
-        parameters=sliding_window.rtl_parameters(in_h, in_w, channels, simd, elem_bits, kernel),
-        test_module="sim.tb.sliding_window_tb",
-        inputs={"in0": Stream(image, elem_bits, simd)},
-        outputs={"out0": Stream(windows, elem_bits, simd)},
-        expected_cycles=sliding_window.expected_cycles(in_h, in_w, channels, simd, kernel),
-        simulator=simulator,
-    )
+    sliding_window_case(np.random.default_rng(2), *CONFIGS[config], frames=FRAMES).run_rtl(
+        tmp_path, simulator)
 
 
 @pytest.mark.parametrize("args, rule", [

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from hw import stream_width_converter
-from sim.golden.streams import pass_through
-from sim.tb.stream_tb import Stream, run_stream_case
+from sim.layer_cases import stream_width_converter_case
+from sim.runner import simulator_case
 
 FRAMES = 2
 # one frame: 2 x 2 pixels of 12 channels, whole words of 1, 2, 3, 4 and 6 elements
@@ -19,31 +19,14 @@ CONFIGS = {
     "same_3": (3, 3, 9),
     "up_2_to_6_wide": (2, 6, 9),
 }
-RUNS = [pytest.param(name, "verilator", id=f"{name}-verilator")
-        for name in CONFIGS if name != "up_2_to_6_wide"]
-RUNS.append(pytest.param("up_2_to_6_wide", "icarus", id="up_2_to_6_wide-icarus"))
+RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS if name != "up_2_to_6_wide"),
+        simulator_case("up_2_to_6_wide", "icarus")]
 
 
 @pytest.mark.parametrize("config, simulator", RUNS)
 def test_width_converter_keeps_element_order(config, simulator, tmp_path):
-    in_elems, out_elems, elem_bits = CONFIGS[config]
-    rng = np.random.default_rng(7)
-    image = rng.integers(0, 1 << elem_bits, (FRAMES, *FRAME_SHAPE))
-    run_stream_case(
-        tmp_path,
-        toplevel=stream_width_converter.MODULE,
-        sources=stream_width_converter.SOURCES,
-        parameters=stream_width_converter.rtl_parameters(in_elems, out_elems, elem_bits),
-        test_module="sim.tb.stream_width_converter_tb",
-        inputs={"in0": Stream(image, elem_bits, in_elems)},
-        outputs={"out0": Stream(pass_through(image), elem_bits, out_elems)},
-        expected_cycles=stream_width_converter.expected_cycles(
-            int(np.prod(FRAME_SHAPE)), in_elems, out_elems),
-        simulator=simulator,
-        # heavy backpressure keeps the up-converter's output register full while it gathers
-        idle_prob=0.2,
-        stall_prob=0.5,
-    )
+    stream_width_converter_case(np.random.default_rng(7), *CONFIGS[config],
+                                frame_shape=FRAME_SHAPE, frames=FRAMES).run_rtl(tmp_path, simulator)
 
 
 def test_expected_cycles_follow_the_narrow_side():

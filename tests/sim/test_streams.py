@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from hw import duplicate_streams, elementwise_add
-from sim.golden.streams import add_streams
-from sim.tb.stream_tb import Stream, run_stream_case
+from sim.layer_cases import duplicate_streams_case, elementwise_add_case
+from sim.runner import simulator_case
 
 FRAMES = 2
 IN_H, IN_W = 4, 4
@@ -22,51 +22,20 @@ ADD_CONFIGS = {
 def runs(configs: dict) -> list:
     """Every config but the last in Verilator, the last in Icarus: two cores, a tight budget."""
     *verilator, icarus = configs
-    params = [pytest.param(name, "verilator", id=f"{name}-verilator") for name in verilator]
-    return params + [pytest.param(icarus, "icarus", id=f"{icarus}-icarus")]
-
-
-def random_values(rng, bits: int, signed: bool, channels: int) -> np.ndarray:
-    lo, hi = elementwise_add.value_range(bits, signed)
-    return rng.integers(lo, hi + 1, (FRAMES, IN_H, IN_W, channels))
+    return [*(simulator_case(name, "verilator") for name in verilator),
+            simulator_case(icarus, "icarus")]
 
 
 @pytest.mark.parametrize("config, simulator", runs(DUPLICATE_CONFIGS))
 def test_duplicate_streams_matches_golden(config, simulator, tmp_path):
-    n_outputs, channels, pe, elem_bits = DUPLICATE_CONFIGS[config]
-    image = random_values(np.random.default_rng(5), elem_bits, False, channels)
-    copies = {f"out{i}": Stream(image, elem_bits, pe) for i in range(n_outputs)}
-    run_stream_case(
-        tmp_path,
-        toplevel=duplicate_streams.wrapper_module(n_outputs),
-        sources=duplicate_streams.write_wrapper(n_outputs, tmp_path / "rtl"),
-        parameters=duplicate_streams.rtl_parameters(channels, pe, elem_bits, n_outputs),
-        test_module="sim.tb.streams_tb",
-        inputs={"in0": Stream(image, elem_bits, pe)},
-        outputs=copies,
-        expected_cycles=duplicate_streams.expected_cycles(IN_H, IN_W, channels, pe),
-        simulator=simulator,
-    )
+    duplicate_streams_case(np.random.default_rng(5), tmp_path, *DUPLICATE_CONFIGS[config],
+                           in_h=IN_H, in_w=IN_W, frames=FRAMES).run_rtl(tmp_path, simulator)
 
 
 @pytest.mark.parametrize("config, simulator", runs(ADD_CONFIGS))
 def test_elementwise_add_matches_golden(config, simulator, tmp_path):
-    channels, pe, a_bits, a_signed, b_bits, b_signed = ADD_CONFIGS[config]
-    rng = np.random.default_rng(6)
-    lhs = random_values(rng, a_bits, a_signed, channels)
-    rhs = random_values(rng, b_bits, b_signed, channels)
-    out_bits, out_signed = elementwise_add.sum_type(a_bits, a_signed, b_bits, b_signed)
-    run_stream_case(
-        tmp_path,
-        toplevel=elementwise_add.MODULE,
-        sources=elementwise_add.SOURCES,
-        parameters=elementwise_add.rtl_parameters(channels, pe, a_bits, a_signed, b_bits, b_signed),
-        test_module="sim.tb.streams_tb",
-        inputs={"in0": Stream(lhs, a_bits, pe, a_signed), "in1": Stream(rhs, b_bits, pe, b_signed)},
-        outputs={"out0": Stream(add_streams(lhs, rhs), out_bits, pe, out_signed)},
-        expected_cycles=elementwise_add.expected_cycles(IN_H, IN_W, channels, pe),
-        simulator=simulator,
-    )
+    elementwise_add_case(np.random.default_rng(6), *ADD_CONFIGS[config], in_h=IN_H, in_w=IN_W,
+                         frames=FRAMES).run_rtl(tmp_path, simulator)
 
 
 @pytest.mark.parametrize("a_bits, a_signed, b_bits, b_signed", [

@@ -4,11 +4,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hw.codegen import int_range
-from hw.thresholding import expected_cycles, generate_thresholding
+from hw.thresholding import generate_thresholding
 from sim.golden.thresholding import multi_threshold
-from sim.runner import simulator_mark
-from sim.tb.layer_run import layer_dir, run_generated_layer
+from sim.layer_cases import thresholding_case
+from sim.runner import simulator_case
+from sim.tb.layer_run import layer_dir
 
 N_PIXELS = 6
 
@@ -20,7 +20,7 @@ CONFIGS = {
     "mid_fold_int9_t255": (8, 2, 9, True, 255, False, 0),
 }
 CASES = [
-    pytest.param(name, simulator, id=f"{name}-{simulator}", marks=simulator_mark(simulator))
+    simulator_case(name, simulator)
     for name in CONFIGS
     for simulator in (("verilator", "icarus") if name == "no_fold_int8" else ("verilator",))
 ]
@@ -28,21 +28,10 @@ CASES = [
 
 @pytest.mark.parametrize(("config", "simulator"), CASES)
 def test_thresholding_matches_golden(config, simulator):
-    channels, pe, in_bits, in_signed, steps, shared, act_val = CONFIGS[config]
-    rng = np.random.default_rng(sum(map(ord, config)))
-    lo, hi = int_range(in_bits, in_signed)
-    # beyond the input range on both sides, some fractional: exercises clipping and ceil
-    thresholds = (rng.integers(lo - 2, hi + 3, size=(1 if shared else channels, steps))
-                  + rng.choice([0.0, 0.25], size=(1 if shared else channels, steps)))
-    x = rng.integers(lo, hi + 1, size=(N_PIXELS, channels))
     name = f"thresholding_{config}"
-    out_dir = layer_dir(name)
-    layer = generate_thresholding(name, thresholds, channels=channels, pe=pe, in_bits=in_bits,
-                                  in_signed=in_signed, out_dir=out_dir, act_val=act_val)
-    expected = multi_threshold(x, thresholds, act_val)
-    run_generated_layer(layer, x, expected, expected_cycles(channels, pe, steps),
-                        test_module="sim.tb.thresholding_tb", simulator=simulator,
-                        build_dir=out_dir)
+    case = thresholding_case(np.random.default_rng(sum(map(ord, config))), layer_dir(name), name,
+                             *CONFIGS[config], pixels=N_PIXELS)
+    case.run_rtl(layer_dir(name), simulator)
 
 
 def read_search_stage(path: Path, value_bits: int, pe: int) -> np.ndarray:

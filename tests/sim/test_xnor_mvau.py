@@ -2,10 +2,10 @@
 import numpy as np
 import pytest
 
-from hw.mvau import expected_cycles, generate_xnor_mvau
-from sim.golden.xnor_mvau import xnor_mvau
-from sim.runner import simulator_mark
-from sim.tb.layer_run import layer_dir, run_generated_layer
+from hw.mvau import generate_xnor_mvau
+from sim.layer_cases import xnor_mvau_case
+from sim.runner import simulator_case
+from sim.tb.layer_run import layer_dir
 
 N_VECTORS = 3
 
@@ -16,31 +16,18 @@ CONFIGS = {
     "mid_fold_t3": (24, 12, 4, 3, 3, -1),
 }
 CASES = [
-    pytest.param(name, simulator, id=f"{name}-{simulator}", marks=simulator_mark(simulator))
+    simulator_case(name, simulator)
     for name in CONFIGS
     for simulator in (("verilator", "icarus") if name == "mid_fold_t3" else ("verilator",))
 ]
 
 
-def random_thresholds(rng, mw: int, mh: int, steps: int) -> np.ndarray:
-    """Unsorted thresholds, some fractional and some outside [0, MW] to exercise clipping."""
-    return rng.integers(-2, mw + 3, size=(mh, steps)) + rng.choice([0.0, 0.5], size=(mh, steps))
-
-
 @pytest.mark.parametrize(("config", "simulator"), CASES)
 def test_xnor_mvau_matches_golden(config, simulator):
-    mw, mh, simd, pe, steps, act_val = CONFIGS[config]
-    rng = np.random.default_rng(sum(map(ord, config)))
-    weight_bits = rng.integers(0, 2, size=(mw, mh))
-    thresholds = None if steps is None else random_thresholds(rng, mw, mh, steps)
-    x_bits = rng.integers(0, 2, size=(N_VECTORS, mw))
     name = f"xnor_mvau_{config}"
-    out_dir = layer_dir(name)
-    layer = generate_xnor_mvau(name, weight_bits, thresholds, simd=simd, pe=pe,
-                               out_dir=out_dir, act_val=act_val)
-    expected = xnor_mvau(x_bits, weight_bits, thresholds, act_val)
-    run_generated_layer(layer, x_bits, expected, expected_cycles(mw, mh, simd, pe, steps or 0),
-                        test_module="sim.tb.mvau_tb", simulator=simulator, build_dir=out_dir)
+    case = xnor_mvau_case(np.random.default_rng(sum(map(ord, config))), layer_dir(name), name,
+                          *CONFIGS[config], vectors=N_VECTORS)
+    case.run_rtl(layer_dir(name), simulator)
 
 
 @pytest.mark.parametrize(("simd", "pe", "rule"), [
