@@ -34,7 +34,7 @@ PUBLISHED = {
     4: {"binsr_edsr": (30.89, 27.79), "bbcu_l": (31.79, 28.38)},
 }
 TEST_SETS = ("Set5", "Set14")
-VALIDATIONS = 4  # validation points per run: whole BSD200 images cost as much as training
+VALIDATIONS = 4  # validation points per run
 
 
 def recipe_path(method, scale):
@@ -73,7 +73,7 @@ def markdown(results, scale, iters, info):
         f"# Seed methods, x{scale}, one CPU budget (Y channel)", "",
         f"Measured {machine_line(info)}.",
         f"Each recipe `configs/<method>_x{scale}_cpu.yaml` (32 channels, 4 blocks, T91), "
-        f"{iters} iterations (cosine schedule), checkpoint chosen on 10 held-out BSD200 images; "
+        f"{iters} iterations (cosine schedule), checkpoint chosen on 10 T91 images held out of training; "
         f"bicubic Set5 {bicubic['Set5']:.2f} dB, Set14 {bicubic['Set14']:.2f} dB.", "",
         "| method | mode | Set5 PSNR / SSIM | Set14 PSNR / SSIM | published Set5 / Set14 "
         "(full model, DIV2K) | train min |",

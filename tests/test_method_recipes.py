@@ -28,13 +28,14 @@ def test_recipe_loads_and_builds_at_full_size(recipe):
 
 
 def tiny(recipe, tmp_path, **model):
-    config = load_config(recipe, {"out_root": str(tmp_path), "train.iters": 2})
-    config["model"].update(channels=4, blocks=1, **model)
-    config["data"]["train"].update(folders=None, patch_size=8 * config["scale"], batch_size=2,
-                                   repeat=1, cache_dir=None)
-    config["data"]["val"].update(folder=None, max_images=1)
-    config["train"].update(val_every=2, ckpt_every=2, log_every=1)
-    return config
+    base = load_config(recipe)
+    return load_config(recipe, {
+        "out_root": str(tmp_path), "train.iters": 2, "train.val_every": 2,
+        "train.ckpt_every": 2, "train.log_every": 1,
+        "model": {**base["model"], "channels": 4, "blocks": 1, **model},
+        "data.train.folders": None, "data.train.patch_size": 8 * base["scale"],
+        "data.train.batch_size": 2, "data.train.repeat": 1, "data.train.cache_dir": None,
+        "data.val.folder": None, "data.val.split": 1})
 
 
 @pytest.mark.parametrize("recipe", [p for p in RECIPES if p.stem.endswith("_cpu")],
