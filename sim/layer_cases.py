@@ -211,7 +211,7 @@ def sliding_window_case(rng, in_h: int, in_w: int, channels: int, simd: int, ele
         "sliding_window", sliding_window,
         sliding_window.rtl_parameters(in_h, in_w, channels, simd, elem_bits, kernel),
         Stream(image, StreamFormat(elem_bits, simd)),
-        Stream(im2col(image, (kernel, kernel), (1, 1), (1, 1)), elem_bits, simd),
+        Stream(im2col(image, (kernel, kernel), (1, 1), (1, 1)), StreamFormat(elem_bits, simd)),
         sliding_window.expected_cycles(in_h, in_w, channels, simd, kernel), model)
 
 
