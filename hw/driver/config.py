@@ -5,8 +5,6 @@ import json
 from dataclasses import asdict
 from pathlib import Path
 
-from qonnx.core.modelwrapper import ModelWrapper
-
 from hw.driver.accelerator import DriverConfig
 from hw.driver.device import FrameLayout
 from hw.driver.tiling import receptive_halo
@@ -18,9 +16,10 @@ def _layout(model, port) -> FrameLayout:
                        frame_shape=tuple(model.get_tensor_shape(port.tensor)[1:]))
 
 
-def driver_config(model: ModelWrapper, design, clock_mhz: float,
+def driver_config(model, design, clock_mhz: float,
                   model_sha256: str = "") -> DriverConfig:
-    """The configuration of ``design`` (``hw.stitch.Design``), stitched from ``model``."""
+    """The configuration of ``design`` (``hw.stitch.Design``), stitched from ``model``
+    (a ModelWrapper; not imported here: the board driver does without qonnx)."""
     layout_in, layout_out = _layout(model, design.in_port), _layout(model, design.out_port)
     return DriverConfig(layout_in, layout_out, receptive_halo(model),
                         layout_out.frame_shape[0] // layout_in.frame_shape[0], clock_mhz,

@@ -1,5 +1,6 @@
 """Board driver host path: stream packing, tiling with halo, and the whole path on the
 simulated device, bit-exact against the golden model on a whole real image."""
+import subprocess
 import sys
 from pathlib import Path
 
@@ -25,6 +26,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 from sr_models import trained_like  # noqa: E402
 
 FRAME = 12
+# what the board driver must do without: a PYNQ image has numpy, PIL and pynq
+NOT_ON_THE_BOARD = ("torch", "skimage", "onnx", "qonnx", "cocotb", "jinja2", "sim", "export",
+                    "hw.stitch")
 
 
 @settings(max_examples=60, deadline=None)
@@ -52,6 +56,14 @@ def test_packing_puts_element_0_at_the_lsbs_in_twos_complement_and_pads_with_zer
         stream.pack([16, 0, 0])
     with pytest.raises(ValueError, match="do not fill words of 3"):
         stream.pack([1, 2])
+
+
+def test_board_driver_imports_without_torch_onnx_or_the_simulation():
+    blocked = "".join(f"sys.modules[{name!r}] = None\n" for name in NOT_ON_THE_BOARD)
+    code = f"import sys\n{blocked}import hw.driver.session, hw.driver.config, hw.driver.device\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
 
 
 @settings(max_examples=60, deadline=None)
