@@ -14,6 +14,8 @@ DATA ?=
 EVAL_OUT ?= results/eval/$(RUN_NAME)
 PYTEST_ARGS ?=
 EXPORT_DIR ?= exports/$(RUN_NAME)
+# `make export OUT=...` writes the export there instead of EXPORT_DIR
+OUT ?=
 FRAME ?= 32x32
 TARGET_FPS ?= 1000
 SIMULATOR ?= verilator
@@ -33,11 +35,10 @@ setup:
 
 # the whole flow on the default data: train, evaluate, export (equivalence chain checked),
 # RTL co-simulation of the accelerator on real tiles, area, and the driver running a
-# whole real image through the simulated device (bit-exact against the golden model)
+# whole real image through the simulated device (bit-exact against the golden model);
+# tool output goes to results/demo/<name>/<stage>.log, the screen gets one line per stage
 demo: setup
-	$(PY) -m train.train --config $(CONFIG) $(AUTO_RESUME)
-	$(PY) -m train.evaluate --ckpt $(CKPT) --out $(EVAL_OUT) $(if $(DATA),--data $(DATA))
-	$(MAKE) --no-print-directory export sim area throughput
+	@$(PY) -m flow.demo --run $(RUN_NAME) --export $(EXPORT_DIR) --eval $(EVAL_OUT)
 
 # fast tests; `make test-slow` runs the long sweeps (CI runs both)
 test: setup
@@ -57,7 +58,7 @@ upscale: setup
 	$(PY) -m train.upscale --ckpt $(CKPT) --input $(INPUT) --output $(or $(OUTPUT),results/upscaled)
 
 export: setup
-	$(PY) -m export --ckpt $(CKPT) --out $(EXPORT_DIR) --frame $(FRAME) --target-fps $(TARGET_FPS)
+	$(PY) -m export --ckpt $(CKPT) --out $(or $(OUT),$(EXPORT_DIR)) --frame $(FRAME) --target-fps $(TARGET_FPS)
 
 sim: setup
 	$(PY) -m sim.accelerator --export $(EXPORT_DIR) --simulator $(SIMULATOR) $(if $(WAVES),--waves)

@@ -50,11 +50,12 @@ from finn.transformation.streamline.absorb import (AbsorbAddIntoMultiThreshold,
 from finn.transformation.streamline.round_thresholds import RoundAndClipThresholds
 from finn.util.fpgadataflow import is_fpgadataflow_node
 from hw.set_folding import SetFolding
+from train.cli import UserError
 from train.registry import ConfigError
 
 
 
-class ExportError(ValueError):
+class ExportError(UserError):
     """The model cannot become an integer dataflow graph; the message names the layer."""
 
 
@@ -126,6 +127,11 @@ def step_convert_to_hw(model, cfg):
                    MakeChannelsLast(), MakeChannelsLastIO(), InferDuplicateStreamsLayer(),
                    MinimizeWeightBitWidth(), MinimizeAccumulatorWidth(), RemoveUnusedTensors(),
                    GiveUniqueNodeNames())
+    return check_hw_layers(model)
+
+
+def check_hw_layers(model):
+    """``model``, refused (naming the nodes) unless every node is a HW layer."""
     leftover = [f"{n.op_type} {n.name}" for n in model.graph.node if not is_fpgadataflow_node(n)]
     if leftover:
         raise ExportError(f"no HW layer for: {', '.join(leftover)}")
@@ -133,8 +139,9 @@ def step_convert_to_hw(model, cfg):
 
 
 def step_set_folding(model, cfg):
-    """PE/SIMD of every layer for the target frame rate at the target clock."""
-    return model.transform(SetFolding(cfg.target_cycles_per_frame))
+    """PE/SIMD of every layer for the target frame rate at the target clock (checked to
+    be HW layers again: a run may start here from an edited model)."""
+    return check_hw_layers(model).transform(SetFolding(cfg.target_cycles_per_frame))
 
 
 DEFAULT_STEPS = [step_tidy_qonnx, step_quant_to_thresholds, step_convert_to_finn,

@@ -13,6 +13,7 @@ from qonnx.core.onnx_exec import execute_onnx
 
 from export.artifacts import CONFIG_FILE, DATAFLOW_FILE, INTERMEDIATE_DIR, QONNX_FILE
 from sim.golden.graph import first_divergence, run_graph, tensor_order
+from train.cli import UserError
 from train.data.datasets import default_images
 from train.data.image_io import to_y_uint8
 
@@ -35,7 +36,8 @@ def real_frame(height, width, channels, index=0):
     img = to_y_uint8(rgb)[..., None] if channels == 1 else rgb
     top, left = (img.shape[0] - height) // 2, (img.shape[1] - width) // 2
     if top < 0 or left < 0:
-        raise ValueError(f"{name} is smaller than the {height}x{width} frame")
+        raise UserError(f"frame {height}x{width} is larger than the bundled photo {name} "
+                        f"({img.shape[0]}x{img.shape[1]}) it is cut from for verification")
     return np.ascontiguousarray(img[top:top + height, left:left + width].transpose(2, 0, 1)[None])
 
 

@@ -5,17 +5,16 @@ per layer its kind, LUT, FF, LUTRAM, CARRY4, BRAM18, DSP and expected cycles, th
 totals, and the fraction of a Pynq-Z2 (xc7z020). Each instance is synthesized out of
 context (as FINN estimates per layer); equal modules with equal parameters only once.
 """
-import argparse
 import json
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from qonnx.core.modelwrapper import ModelWrapper
-
-from export.artifacts import DATAFLOW_FILE
+from export.artifacts import DATAFLOW_FILE, staged_folder
 from hw.area import synth_area, yosys_available
+from hw.bitstream.project import relocate
 from hw.stitch import Design, stitch
+from train.cli import ArgumentParser, UserError, command, existing_folder, one_line, read_onnx
 
 RESOURCES = ("LUT", "FF", "LUTRAM", "CARRY4", "BRAM18", "DSP48E1")
 # xc7z020 (Pynq-Z1/Z2): 140 BRAM36 = 280 BRAM18
@@ -48,7 +47,9 @@ def area_table(design: Design, areas: dict) -> dict:
                              **{key: sum(areas[i.name][key] for i in members)
                                 for key in RESOURCES}))
     totals = {key: sum(row[key] for row in rows) for key in RESOURCES}
-    fraction = {key: totals[key] / XC7Z020[key] for key in XC7Z020}
+    # LUTs used as distributed RAM or shift registers occupy the same LUTs as logic
+    used = {**totals, "LUT": totals["LUT"] + totals["LUTRAM"]}
+    fraction = {key: used[key] / XC7Z020[key] for key in XC7Z020}
     return {"layers": rows, "totals": totals, "xc7z020_fraction": fraction,
             "bottleneck": design.bottleneck.name,
             "bottleneck_cycles": design.bottleneck.exp_cycles}
@@ -63,35 +64,46 @@ def to_markdown(table: dict) -> str:
     totals, fraction = table["totals"], table["xc7z020_fraction"]
     lines.append("| **total** | | " + " | ".join(str(totals[k]) for k in RESOURCES) + " | |")
     lines += ["", "Pynq-Z2 (xc7z020): " + ", ".join(
-        f"{key} {fraction[key]:.1%}" for key in XC7Z020) + ".",
+        f"{key} {fraction[key]:.1%}" for key in XC7Z020) + " (LUT: logic + LUTRAM, "
+        f"{totals['LUT'] + totals['LUTRAM']} of {XC7Z020['LUT']}).",
         f"Bottleneck: {table['bottleneck']} ({table['bottleneck_cycles']} cycles per frame). "
         "yosys synth_xilinx, out of context per layer: an estimate, not Vivado's numbers.", ""]
     return "\n".join(lines)
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m hw.area_report",
-                                     description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m hw.area_report", description=__doc__.splitlines()[0])
     parser.add_argument("--export", required=True, help="export folder (python -m export)")
-    parser.add_argument("--out", required=True, help="folder for area.md and area.json")
+    parser.add_argument("--out", required=True,
+                        help="folder for area.md, area.json and rtl/ (replaced when done)")
     return parser.parse_args(argv)
 
 
+def write_report(model, staging: Path, final: Path) -> str:
+    """Stitch ``model`` into ``staging``/rtl (paths as if in ``final``), synthesize it,
+    write area.json and area.md; returns the Markdown."""
+    design = stitch(model, staging / "rtl")
+    try:
+        table = area_table(design, instance_areas(design))
+    except RuntimeError as err:  # yosys failed; its last messages are in the text
+        raise UserError(one_line(err)) from None
+    relocate(staging / "rtl", staging, final)
+    (staging / "area.json").write_text(json.dumps(table, indent=2) + "\n")
+    (staging / "area.md").write_text(to_markdown(table))
+    return to_markdown(table)
+
+
+@command
 def main(argv=None):
     args = parse_args(argv)
-    dataflow = Path(args.export) / DATAFLOW_FILE
-    if not dataflow.is_file():
-        print(f"error: {dataflow} does not exist; run `make export` first", file=sys.stderr)
-        return 2
+    export = existing_folder(args.export, "export folder")
+    model = read_onnx(export / DATAFLOW_FILE, "run `make export` (python -m export) first")
     if not yosys_available():
-        print("error: yosys is not on PATH; install it (apt-get install yosys)", file=sys.stderr)
-        return 2
-    out = Path(args.out)
-    design = stitch(ModelWrapper(str(dataflow)), out / "rtl")
-    table = area_table(design, instance_areas(design))
-    (out / "area.json").write_text(json.dumps(table, indent=2) + "\n")
-    (out / "area.md").write_text(to_markdown(table))
-    print(to_markdown(table))
+        raise UserError("yosys is not on PATH; install it (apt-get install yosys)")
+    final = Path(args.out).resolve()
+    with staged_folder(final) as staging:
+        markdown = write_report(model, staging, final)
+    print(markdown)
     return 0
 
 

@@ -14,6 +14,7 @@ from qonnx.custom_op.registry import getCustomOp
 from hw import (depth_to_space, duplicate_streams, elementwise_add, fmpadding, mvau,
                 sliding_window, thresholding)
 from hw.codegen import StreamFormat
+from train.cli import UserError
 
 BIPOLAR = DataType["BIPOLAR"]
 
@@ -41,7 +42,7 @@ class Instance:
     extra_ports: dict = field(default_factory=dict)  # e.g. a FIFO's fill count, left open
 
 
-class UnsupportedLayerError(ValueError):
+class UnsupportedLayerError(UserError):
     """A node of the dataflow graph has no RTL layer."""
 
 

@@ -6,7 +6,6 @@ input idles, output backpressure and resets (seed printed; ``SEED=N`` replays it
 exact comparison with the golden model; it prints PASS/FAIL, the cycles per frame and the frame rate they
 mean at the export's clock.
 """
-import argparse
 import json
 import sys
 from dataclasses import asdict, dataclass
@@ -15,12 +14,13 @@ from pathlib import Path
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from export.artifacts import CONFIG_FILE, DATAFLOW_FILE
+from export.artifacts import read_export
 from export.equivalence import real_frame
 from hw.stitch import Design, stitch
 from sim.golden.graph import run_graph
 from sim.runner import REPO_ROOT
 from sim.tb.stream_tb import Stream, run_stream_case
+from train.cli import ArgumentParser, command, removed_on_failure
 
 TEST_MODULE = "sim.tb.accelerator_tb"
 DEFAULT_BUILD = REPO_ROOT / "sim_build" / "accelerator"
@@ -93,8 +93,7 @@ def real_tiles(model: ModelWrapper, count: int = 2) -> np.ndarray:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m sim.accelerator",
-                                     description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m sim.accelerator", description=__doc__.splitlines()[0])
     parser.add_argument("--export", required=True, help="export folder (python -m export)")
     parser.add_argument("--simulator", choices=("verilator", "icarus"), default="verilator")
     parser.add_argument("--waves", action="store_true", help="dump waveforms (VCD/FST)")
@@ -102,23 +101,19 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
+@command
 def main(argv=None):
     args = parse_args(argv)
-    export = Path(args.export)
-    if not (export / DATAFLOW_FILE).is_file():
-        print(f"error: {export / DATAFLOW_FILE} does not exist; run `make export` first",
-              file=sys.stderr)
-        return 2
-    model = ModelWrapper(str(export / DATAFLOW_FILE))
-    clock_mhz = json.loads((export / CONFIG_FILE).read_text())["clock_mhz"]
-    try:
-        result = cosimulate(model, real_tiles(model), Path(args.build),
-                            simulator=args.simulator, waves=args.waves)
-    except AssertionError as err:
-        print(f"FAIL: {err}")
-        return 1
+    model, clock_mhz = read_export(args.export)
+    tiles = real_tiles(model)
+    with removed_on_failure(args.build) as build:
+        try:
+            result = cosimulate(model, tiles, build, simulator=args.simulator, waves=args.waves)
+        except AssertionError as err:
+            print(f"FAIL: {err}")
+            return 1
+        (build / "cosim.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
     print(result.report(clock_mhz))
-    (Path(args.build) / "cosim.json").write_text(json.dumps(asdict(result), indent=2) + "\n")
     return 0
 
 

@@ -5,7 +5,6 @@ import pytest
 import torch
 import yaml
 
-from train import config as config_module
 from train.config import REPO_ROOT, build_scheduler, dump_config, load_config
 from train.registry import ConfigError
 
@@ -132,13 +131,24 @@ def test_relative_paths_resolve_against_the_repo_root_not_the_cwd(tmp_path, monk
     assert config["data"]["val"]["folder"] == str(REPO_ROOT / "data/val")
 
 
-@pytest.mark.parametrize("exists", [True, False])
-def test_null_val_folder_means_set5_when_present(tmp_path, monkeypatch, exists):
-    set5 = tmp_path / "Set5" / "HR"
-    if exists:
-        set5.mkdir(parents=True)
-    monkeypatch.setattr(config_module, "DEFAULT_VAL_FOLDER", set5)
-    assert load(tmp_path)["data"]["val"]["folder"] == (str(set5) if exists else None)
+def test_validation_defaults_to_one_image_held_out_of_training(tmp_path):
+    val = load(tmp_path)["data"]["val"]
+    assert val["split"] == 1 and val["folder"] is None and val["split_from"] is None
+
+
+@pytest.mark.parametrize("val, fragment", [
+    ({"folder": "../shared/data/test/Set5/HR"}, "is a test set"),
+    ({"folder": "/data/Set14/HR"}, "is a test set"),
+    ({"folder": "/data/val", "split": 2}, "'split' (images held out of the training folders) "
+                                          "or 'folder', not both"),
+    ({"folder": "/data/val", "split_from": "/data/a"}, "not both"),
+    ({"split": 2, "split_from": "/data/c"}, "'data.val.split_from' /data/c is not one of"),
+    ({"split": 0}, "'data.val.split' must be at least 1"),
+])
+def test_validation_on_a_test_set_or_an_ambiguous_split_is_refused(tmp_path, val, fragment):
+    message = config_error(tmp_path, data={"train": {"folders": ["/data/a", "/data/b"]},
+                                           "val": val})
+    assert fragment in message
 
 
 def test_unknown_scheduler_type_and_kwargs(tmp_path):

@@ -7,8 +7,10 @@ import torch
 from PIL import Image
 
 from train.data import datasets
-from train.data.datasets import (ImageTooSmallError, SRPatchDataset, default_images,
-                                 load_image_pair_from_array, load_test_set, resolve_hr_folders)
+from train.data.datasets import (HRSource, ImageSizeError, ImageTooSmallError, SRPatchDataset,
+                                 default_images, held_out_rank, hr_sources,
+                                 load_image_pair_from_array, load_test_set, resolve_hr_folders,
+                                 split_held_out)
 from train.data.image_io import (ImageReadError, list_images, read_image, rgb_to_ycbcr,
                                  to_y_uint8, write_png, ycbcr_to_rgb)
 from train.data.matlab_bicubic import imresize
@@ -429,3 +431,46 @@ def test_shared_set5_lr_files_match_our_bicubic(shared_data):
         hr_rgb = read_image(shared_data / "test" / "Set5" / "HR" / f"{name}.png")
         _, made_lr, _ = load_image_pair_from_array(name, hr_rgb, 4, "y")
         assert np.array_equal(lr, made_lr)
+
+
+# ---- validation split held out of the training data ----
+
+def test_held_out_split_is_deterministic_disjoint_and_independent_of_the_folder(tmp_path):
+    names = [f"img{i:03d}.png" for i in range(20)]
+    for folder in ("a", "b"):
+        for name in names:
+            (tmp_path / folder).mkdir(exist_ok=True)
+            (tmp_path / folder / name).write_bytes(b"")
+    splits = [split_held_out(hr_sources([tmp_path / folder]), 3) for folder in ("a", "b", "a")]
+    (train, held), (_, held_b), (train_again, held_again) = splits
+    assert [s.name for s in held] == [s.name for s in held_b] == [s.name for s in held_again]
+    assert train == train_again and len(held) == 3 and len(train) == 17
+    assert not set(train) & set(held) and set(train) | set(held) == set(hr_sources([tmp_path / "a"]))
+    # the rank is the SHA-1 of the file name: adding an image never reshuffles the others
+    (tmp_path / "a" / "zzz.png").write_bytes(b"")
+    _, held_more = split_held_out(hr_sources([tmp_path / "a"]), 3)
+    zzz = HRSource("zzz.png", tmp_path / "a" / "zzz.png")
+    expected = sorted(held + [zzz], key=held_out_rank)[:3]
+    assert held_more == sorted(expected, key=lambda s: s.name)
+
+
+def test_bundled_photos_hold_out_astronaut():
+    train, held = split_held_out(hr_sources(None), 1)
+    assert [s.name for s in held] == ["astronaut"]
+    assert [s.name for s in train] == ["chelsea", "coffee", "rocket", "motorcycle"]
+
+
+@pytest.mark.parametrize("count", [0, 5])
+def test_a_split_must_leave_training_images(count):
+    with pytest.raises(ConfigError, match=f"'data.val.split' {count} must leave training images"):
+        split_held_out(hr_sources(None), count)
+
+
+def test_test_image_too_small_for_ssim_or_with_a_wrong_lr_is_named(tmp_path):
+    write_png(tmp_path / "HR" / "small.png", _noise((14, 40, 3)))
+    with pytest.raises(ImageTooSmallError, match="small.png is 40x14; x2 PSNR/SSIM need at least 15"):
+        load_test_set(tmp_path / "HR", 2)
+    write_png(tmp_path / "HR" / "small.png", _noise((40, 40, 3)))
+    write_png(tmp_path / "LR_bicubic" / "X2" / "smallx2.png", _noise((19, 20, 3)))
+    with pytest.raises(ImageSizeError, match=r"smallx2.png: LR image is 20x19, expected 20x20"):
+        load_test_set(tmp_path / "HR", 2)

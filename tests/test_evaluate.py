@@ -222,11 +222,21 @@ def test_module_cli_reports_bad_checkpoint_without_traceback(tmp_path):
     assert not (tmp_path / "o").exists()
 
 
-def test_default_test_sets_fall_back_to_generated_images(monkeypatch):
+@pytest.mark.parametrize("train_config, expected", [
+    ({"data": {"train": {"folders": None}, "val": {"split": 1}}},
+     ["astronaut", "camera", "coins", "moon"]),
+    ({"data": {"train": {"folders": ["/data/T91"]}, "val": {"split": 1}}},
+     ["astronaut", "chelsea", "coffee", "rocket", "motorcycle", "camera", "coins", "moon"]),
+    ({}, ["camera", "coins", "moon"]),  # unknown training data: only the never-trained photos
+])
+def test_without_test_sets_the_photos_the_checkpoint_did_not_train_on_are_used(
+        monkeypatch, capsys, train_config, expected):
     monkeypatch.setattr(evaluate, "DEFAULT_TEST_SETS", {"Set5": Path("/nonexistent/Set5/HR")})
-    with evaluate._test_sets(None) as test_sets:
-        assert list(test_sets) == ["generated"]
-        assert len(list(test_sets["generated"].glob("*.png"))) >= 1
+    with evaluate._test_sets(None, lambda: train_config) as test_sets:
+        assert list(test_sets) == [evaluate.BUNDLED_SET]
+        assert sorted(p.stem for p in test_sets[evaluate.BUNDLED_SET].glob("*.png")) == \
+            sorted(expected)
+    assert f"bundled held-out: {', '.join(expected)}" in capsys.readouterr().out
 
 
 def test_set_names_come_from_the_folder():

@@ -229,3 +229,11 @@ def test_validate_scores_whole_images_cropping_scale_pixels():
                               test_y_channel=False)
     psnr = validate(Nearest(), [("img", lr, hr)], 2, "y", torch.device("cpu"))
     assert psnr == pytest.approx(expected)
+
+
+def test_the_held_out_image_validates_and_is_not_trained_on():
+    from train.train import split_sources
+
+    train_sources, held_out = split_sources(load_config(TINY))
+    assert [s.name for s in held_out] == ["astronaut"]
+    assert "astronaut" not in [s.name for s in train_sources] and len(train_sources) == 4

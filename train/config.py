@@ -15,8 +15,9 @@ from torch.optim import lr_scheduler
 from train.registry import ConfigError, Registry
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-# Validation set used when ``data.val.folder`` is null and this folder exists.
-DEFAULT_VAL_FOLDER = REPO_ROOT.parent / "shared" / "data" / "test" / "Set5" / "HR"
+# Test sets: refused as validation folders (they would choose best.pth on the test).
+TEST_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "test"
+TEST_SET_NAMES = ("set5", "set14", "b100", "bsd100", "urban100", "manga109")
 
 REQUIRED = object()
 TYPE_NAMES = {int: "an int", float: "a number", str: "a string", list: "a list", dict: "a mapping"}
@@ -61,7 +62,12 @@ SCHEMA = {
             "cache_dir": Field(str, None, nullable=True),
         },
         "val": {
-            # null: Set5 if present, else a photo held out of the default training set
+            # Validation picks best.pth, so it must not be a test set: either `split`
+            # images held out of the training folders (see train.data.split_held_out),
+            # optionally only from the training folder `split_from`, or a `folder`
+            # disjoint from the training images. Neither: split 1.
+            "split": _positive_int(None, nullable=True),
+            "split_from": Field(str, None, nullable=True),
             "folder": Field(str, None, nullable=True),
             "max_images": _positive_int(None, nullable=True),
         },
@@ -146,6 +152,10 @@ def load_config(path, overrides=None):
     except ConfigError as err:
         raise ConfigError(f"{path}: {err}") from None
     _resolve_paths(config)
+    try:
+        _check_val_paths(config)
+    except ConfigError as err:
+        raise ConfigError(f"{path}: {err}") from None
     return config
 
 
@@ -217,6 +227,9 @@ def _fill_derived_defaults(config):
     for key in ("val_every", "ckpt_every"):
         if train_opt[key] is None:
             train_opt[key] = train_opt["iters"]
+    val_opt = config["data"]["val"]
+    if val_opt["folder"] is None and val_opt["split"] is None:
+        val_opt["split"] = 1
 
 
 def _check_consistency(config):
@@ -228,6 +241,28 @@ def _check_consistency(config):
     if not isinstance(config["model"].get("type"), str):
         raise ConfigError("'model' needs a 'type' naming the architecture")
     SCHEDULER_REGISTRY.build(config["train"]["scheduler"], where="train.scheduler")
+    val_opt = config["data"]["val"]
+    split_given = val_opt["split"] is not None or val_opt["split_from"] is not None
+    if val_opt["folder"] is not None and split_given:
+        raise ConfigError("'data.val' takes 'split' (images held out of the training "
+                          "folders) or 'folder', not both")
+
+
+def _check_val_paths(config):
+    """The validation folder is not a test set; ``split_from`` is a training folder."""
+    val_opt, folders = config["data"]["val"], config["data"]["train"]["folders"]
+    folder = val_opt["folder"]
+    if folder is not None:
+        parts = Path(folder).resolve().parts
+        if Path(folder).resolve().is_relative_to(TEST_DATA_DIR.resolve()) or \
+                any(part.lower() in TEST_SET_NAMES for part in parts):
+            raise ConfigError(f"'data.val.folder' {folder} is a test set: choosing best.pth "
+                              f"on it would report a selected, not a tested, score; hold out "
+                              f"training images instead ('data.val.split: N')")
+    split_from = val_opt["split_from"]
+    if split_from is not None and split_from not in (folders or []):
+        raise ConfigError(f"'data.val.split_from' {split_from} is not one of "
+                          f"'data.train.folders' {folders}")
 
 
 def _resolve_paths(config):
@@ -235,9 +270,8 @@ def _resolve_paths(config):
     if train_data["folders"] is not None:
         train_data["folders"] = [_absolute(folder) for folder in train_data["folders"]]
     train_data["cache_dir"] = _absolute(train_data["cache_dir"])
-    if val_data["folder"] is None and DEFAULT_VAL_FOLDER.is_dir():
-        val_data["folder"] = str(DEFAULT_VAL_FOLDER)
     val_data["folder"] = _absolute(val_data["folder"])
+    val_data["split_from"] = _absolute(val_data["split_from"])
     config["out_root"] = _absolute(config["out_root"])
 
 

@@ -2,6 +2,10 @@
 
 ``python -m train.evaluate --ckpt CKPT [--data HR_FOLDER ...] --out DIR``
 
+Without ``--data``: the shared Set5 and Set14, else (no ``../shared``) the bundled photos
+the checkpoint did not train on (``bundled_heldout``: its held-out split of the colour
+photos, and the grey ones as RGB), named on stdout.
+
 Per test set writes ``<out>/<set>.md`` and ``<out>/<set>.csv`` (per-image and mean
 PSNR/SSIM of bicubic and of the model) and ``<out>/<set>/<image>_compare.png``
 (bicubic | model | HR on a detailed crop).
@@ -16,7 +20,6 @@ shaved. Both rows are uint8 images measured the same way:
   (which keeps bicubic in float).
 * RGB models: model and ``imresize(lr_rgb)`` against HR RGB, Y taken as BasicSR does.
 """
-import argparse
 import csv
 import io
 import sys
@@ -27,18 +30,21 @@ from typing import NamedTuple
 
 import numpy as np
 from PIL import Image, ImageDraw
+from skimage import data as skdata
 from tqdm import tqdm
 
 from train import checkpoint
-from train.data.datasets import default_images, load_test_set
+from train.cli import ArgumentParser, command
+from train.data.datasets import default_images, hr_sources, load_test_set, split_held_out
 from train.data.image_io import with_bicubic_chroma, write_png
 from train.data.matlab_bicubic import imresize
 from train.metrics import calculate_psnr, calculate_ssim
 from train.registry import ConfigError
-from train.upscale import USER_ERRORS, report_error, staged_output, super_resolve
+from train.upscale import staged_output, super_resolve
 
 SHARED_TEST_DIR = Path(__file__).resolve().parents[2] / "shared" / "data" / "test"
 DEFAULT_TEST_SETS = {name: SHARED_TEST_DIR / name / "HR" for name in ("Set5", "Set14")}
+BUNDLED_SET = "bundled_heldout"
 
 COLUMNS = ("image", "bicubic_psnr", "bicubic_ssim", "model_psnr", "model_ssim", "psnr_gain")
 _HEADERS = ("image", "bicubic PSNR", "bicubic SSIM", "model PSNR", "model SSIM", "gain (dB)")
@@ -207,9 +213,29 @@ def _named_folders(folders):
     return test_sets
 
 
+# Bundled grey photos no config trains on (SRPatchDataset takes the colour ones).
+NEVER_TRAINED_PHOTOS = {"camera": skdata.camera, "coins": skdata.coins, "moon": skdata.moon}
+
+
+def unseen_bundled_photos(train_config):
+    """``[(name, uint8 RGB)]``: the bundled photos a run of ``train_config`` did not train
+    on: its held-out split of the colour photos when it trained on them, every colour
+    photo when it trained on folders, and the grey photos (as RGB) in any case."""
+    data = train_config.get("data", {})
+    trained = set()
+    if data.get("train", {}).get("folders") is None:  # bundled photos (or unknown: all)
+        sources = hr_sources(None)
+        split = data.get("val", {}).get("split")
+        trained = {s.name for s in (split_held_out(sources, split)[0] if split else sources)}
+    photos = [(name, img) for name, img in default_images() if name not in trained]
+    return photos + [(name, np.repeat(load()[..., None], 3, axis=2))
+                     for name, load in NEVER_TRAINED_PHOTOS.items()]
+
+
 @contextmanager
-def _test_sets(folders):
-    """``--data`` folders; else the shared Set5/Set14; else a temporary generated set."""
+def _test_sets(folders, train_config=dict):
+    """``--data`` folders; else the shared Set5/Set14; else a temporary set of the bundled
+    photos the checkpoint did not train on (``train_config()`` is its config)."""
     if folders:
         yield _named_folders(folders)
         return
@@ -217,34 +243,34 @@ def _test_sets(folders):
     if shared:
         yield shared
         return
-    images = default_images()
-    if not images:
-        raise ConfigError("no test data: pass --data HR_FOLDER")
+    photos = unseen_bundled_photos(train_config())
+    print(f"no --data and no {SHARED_TEST_DIR}: evaluating on the bundled photos the "
+          f"checkpoint did not train on (bundled held-out: "
+          f"{', '.join(name for name, _ in photos)})")
     with tempfile.TemporaryDirectory() as tmp:
-        for name, img in images:
+        for name, img in photos:
             write_png(Path(tmp) / f"{name}.png", img)
-        yield {"generated": Path(tmp)}
+        yield {BUNDLED_SET: Path(tmp)}
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m train.evaluate",
-                                     description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m train.evaluate", description=__doc__.splitlines()[0])
     parser.add_argument("--ckpt", required=True, type=Path, help="trained model checkpoint")
     parser.add_argument("--data", nargs="+", type=Path, metavar="FOLDER",
-                        help="HR test-set folders (default: shared Set5/HR and Set14/HR)")
+                        help="HR test-set folders (default: shared Set5/HR and Set14/HR, "
+                             "else the bundled photos the checkpoint did not train on)")
     parser.add_argument("--out", required=True, type=Path, help="folder for the reports")
     parser.add_argument("--no-crops", action="store_true", help="skip the comparison PNGs")
     return parser.parse_args(argv)
 
 
+@command
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        model = checkpoint.load_model(args.ckpt)
-        with _test_sets(args.data) as test_sets:
-            rows = evaluate_model(model, test_sets, args.out, crops=not args.no_crops)
-    except USER_ERRORS as err:
-        return report_error(err)
+    model = checkpoint.load_model(args.ckpt)
+    train_config = lambda: checkpoint.load_checkpoint(args.ckpt)["config"]  # noqa: E731
+    with _test_sets(args.data, train_config) as test_sets:
+        rows = evaluate_model(model, test_sets, args.out, crops=not args.no_crops)
     for set_name in dict.fromkeys(row["set"] for row in rows):
         print(markdown_report(set_name, model, [row for row in rows if row["set"] == set_name]))
     return 0

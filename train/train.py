@@ -2,12 +2,14 @@
 
     python -m train.train --config configs/default_x2.yaml [--resume] [--out DIR] [--iters N]
 
+    torchrun --standalone --nproc_per_node 2 -m train.train --config ...   (data-parallel)
+
 A run lives in ``out_root/name``: ``config.yaml`` (resolved), ``train_log.csv``,
 ``val_log.csv``, ``last.pth`` and ``best.pth``. ``--resume`` continues from ``last.pth``
 and ends with exactly the weights an uninterrupted run would have reached: the
 checkpoint holds every RNG state and the position in the shuffled data order.
+Under ``torchrun`` the processes share each batch (``train/distributed.py``).
 """
-import argparse
 import contextlib
 import csv
 import random
@@ -18,21 +20,20 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from skimage import data as skdata
 from torch.nn import functional as F
 from tqdm import tqdm
 
 from train.archs import build_model
+from train.cli import ArgumentParser, command, positive_int, removed_on_failure
 from train.checkpoint import (capture_rng_state, in_channels_of, load_weights,
                               restore_rng_state, save_checkpoint)
 from train.config import build_scheduler, dump_config, load_config, run_dir
-from train.data.datasets import (ImageReadError, ImageTooSmallError, SRPatchDataset,
-                                 load_image_pair_from_array, load_test_set)
+from train.distributed import Processes
+from train.data.datasets import (SRPatchDataset, hr_sources, load_held_out_set, load_test_set,
+                                 pixel_digest, split_held_out)
 from train.metrics import calculate_psnr
 from train.registry import ConfigError
 
-# Errors caused by the user's config or data: reported in one line, exit code 2.
-USER_ERRORS = (ConfigError, ImageReadError, ImageTooSmallError, FileNotFoundError)
 LOSSES = {"l1": F.l1_loss, "mse": F.mse_loss}
 TRAIN_LOG_COLUMNS = ("iter", "loss", "lr", "seconds")
 VAL_LOG_COLUMNS = ("iter", "seconds", "psnr")
@@ -103,7 +104,9 @@ class Run:
     config: dict
     dir: Path
     device: torch.device
+    processes: Processes
     model: torch.nn.Module
+    trained: torch.nn.Module  # what the optimizer steps: the model, or DDP around it
     optimizer: torch.optim.Optimizer
     scheduler: torch.optim.lr_scheduler.LRScheduler
     dataset: torch.utils.data.Dataset
@@ -114,11 +117,14 @@ class Run:
     elapsed_seconds: float = 0.0
 
     def save(self, name):
-        save_checkpoint(self.dir / name, config=self.config, model=self.model,
-                        optimizer=self.optimizer, scheduler=self.scheduler,
-                        iteration=self.iteration, rng_state=capture_rng_state(),
-                        data_state=self.sampler.state_dict(), best_psnr=self.best_psnr,
-                        elapsed_seconds=self.elapsed_seconds)
+        """Write a checkpoint (main process); every process must call it."""
+        rng_states = self.processes.gather(capture_rng_state())
+        if self.processes.is_main:
+            save_checkpoint(self.dir / name, config=self.config, model=self.model,
+                            optimizer=self.optimizer, scheduler=self.scheduler,
+                            iteration=self.iteration, rng_state=rng_states,
+                            data_state=self.sampler.state_dict(), best_psnr=self.best_psnr,
+                            elapsed_seconds=self.elapsed_seconds)
 
 
 def seed_everything(seed):
@@ -135,35 +141,51 @@ def select_device(name):
     return torch.device(name)
 
 
-def build_train_data(config):
+def split_sources(config):
+    """``(training HRSources, held-out HRSources or None)`` per ``data.val.split``."""
+    train_opt, val_opt = config["data"]["train"], config["data"]["val"]
+    sources = hr_sources(train_opt["folders"])
+    if val_opt["split"] is None:
+        return sources, None
+    candidates = sources if val_opt["split_from"] is None else hr_sources([val_opt["split_from"]])
+    _, held_out = split_held_out(candidates, val_opt["split"])
+    return [source for source in sources if source not in held_out], held_out
+
+
+def build_train_data(config, sources):
     """(dataset, sampler) of training patches in a seeded, resumable order."""
     data_opt = config["data"]["train"]
-    dataset = SRPatchDataset(data_opt["folders"], config["scale"], data_opt["patch_size"],
+    dataset = SRPatchDataset(sources, config["scale"], data_opt["patch_size"],
                              color=config["color"], augment=True, repeat=data_opt["repeat"],
                              cache_dir=data_opt["cache_dir"])
     generator = torch.Generator().manual_seed(config["seed"])
     return dataset, EpochBatchSampler(len(dataset), data_opt["batch_size"], generator)
 
 
-def iterate_batches(dataset, sampler):
-    """Endless ``(lr, hr)`` batches, loaded in this process as the loop asks for them.
+def iterate_batches(dataset, sampler, processes):
+    """Endless ``(lr, hr)`` batches (this process's share), loaded as the loop asks.
 
     This is what a DataLoader with ``num_workers=0`` does, minus its hidden draw from
     torch's global RNG when an iterator starts: patches are cropped with that RNG,
     whose state the checkpoint holds, so resuming must not shift it.
     """
     for indices in sampler:
-        yield torch.utils.data.default_collate([dataset[i] for i in indices])
+        yield torch.utils.data.default_collate([dataset[i] for i in processes.shard(indices)])
 
 
-def load_val_set(config):
-    """``[(name, lr, hr)]`` uint8: ``data.val.folder``, or scikit-image's held-out camera."""
+def load_val_set(config, held_out, dataset):
+    """``[(name, lr, hr)]`` uint8: the ``held_out`` sources, else ``data.val.folder``,
+    refused when one of its images is also a training image of ``dataset``."""
     val_opt, scale, color = config["data"]["val"], config["scale"], config["color"]
-    if val_opt["folder"] is None:
-        # Not among the training photos of SRPatchDataset's default source.
-        val_set = [load_image_pair_from_array("camera", skdata.camera(), scale, color)]
+    if held_out is not None:
+        val_set = load_held_out_set(held_out, scale, color)
     else:
         val_set = load_test_set(val_opt["folder"], scale, color)
+        for name, _, hr in val_set:
+            also_trained = dataset.hr_digests.get(pixel_digest(hr))
+            if also_trained:
+                raise ConfigError(f"'data.val.folder' {val_opt['folder']}: image {name} is "
+                                  f"also a training image ({also_trained})")
     return val_set[:val_opt["max_images"]]
 
 
@@ -192,21 +214,25 @@ def validate(model, val_set, scale, color, device):
     return float(np.mean(psnrs))
 
 
-def setup_run(config, resume):
+def setup_run(config, resume, processes):
     """Build data, model, optimizer and scheduler; restore them from last.pth on resume."""
-    seed_everything(config["seed"])
+    processes.check_batch(config["data"]["train"]["batch_size"])
+    # Each process crops and flips its own patches; DDP gives all rank 0's initial weights.
+    seed_everything(config["seed"] + processes.rank)
     device = select_device(config["device"])
-    dataset, sampler = build_train_data(config)
-    val_set = load_val_set(config)
+    train_sources, held_out = split_sources(config)
+    dataset, sampler = build_train_data(config, train_sources)
+    val_set = load_val_set(config, held_out, dataset) if processes.is_main else []
     model = build_model(config["model"], config["scale"], in_channels_of(config["color"]))
     model.to(device).train()
+    trained = processes.wrap(model)
     train_opt = config["train"]
-    optimizer = torch.optim.Adam(model.parameters(), lr=train_opt["lr"],
+    optimizer = torch.optim.Adam(trained.parameters(), lr=train_opt["lr"],
                                  betas=tuple(train_opt["betas"]),
                                  weight_decay=train_opt["weight_decay"])
     scheduler = build_scheduler(config, optimizer)
-    run = Run(config, run_dir(config), device, model, optimizer, scheduler, dataset, sampler,
-              val_set)
+    run = Run(config, run_dir(config), device, processes, model, trained, optimizer, scheduler,
+              dataset, sampler, val_set)
     last = run.dir / "last.pth"
     if resume:
         _restore(run, last)
@@ -225,7 +251,7 @@ def _restore(run, path):
     run.scheduler.load_state_dict(checkpoint["scheduler"])
     run.sampler.load_state_dict(checkpoint["data_state"])
     # Last: building the model and data above consumed random numbers.
-    restore_rng_state(checkpoint["rng_state"])
+    restore_rng_state(run.processes.own(checkpoint["rng_state"]))
     run.iteration = checkpoint["iteration"]
     run.best_psnr = checkpoint["best_psnr"]
     run.elapsed_seconds = checkpoint["elapsed_seconds"]
@@ -234,12 +260,12 @@ def _restore(run, path):
 def train_step(run, lr_batch, hr_batch):
     """One optimizer step; returns the loss (on pixels / 255)."""
     train_opt = run.config["train"]
-    sr = run.model(lr_batch.to(run.device))
+    sr = run.trained(lr_batch.to(run.device))
     loss = LOSSES[train_opt["loss"]](sr / 255.0, hr_batch.to(run.device) / 255.0)
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if train_opt["grad_clip"] is not None:
-        torch.nn.utils.clip_grad_norm_(run.model.parameters(), train_opt["grad_clip"])
+        torch.nn.utils.clip_grad_norm_(run.trained.parameters(), train_opt["grad_clip"])
     run.optimizer.step()
     run.scheduler.step()
     return loss.item()
@@ -264,25 +290,36 @@ def deterministic_algorithms(warn_only):
 def train(config, resume=False):
     """Run (or resume) training; returns a summary dict."""
     # Off the CPU some kernels have no deterministic variant: warn rather than fail there.
-    with deterministic_algorithms(warn_only=select_device(config["device"]).type != "cpu"):
-        return _train(config, resume)
+    device = select_device(config["device"])
+    processes = Processes.from_environment(device)
+    try:
+        with deterministic_algorithms(warn_only=device.type != "cpu"):
+            return _train(config, resume, processes)
+    finally:
+        processes.close()
 
 
-def _train(config, resume):
-    run = setup_run(config, resume)
-    # Written only now, so a config or data error leaves no run folder behind.
-    run.dir.mkdir(parents=True, exist_ok=True)
-    dump_config(config, run.dir / "config.yaml")
-    resumed_at = run.iteration if resume else None
-    train_log = CsvLog(run.dir / "train_log.csv", TRAIN_LOG_COLUMNS, resumed_at)
-    val_log = CsvLog(run.dir / "val_log.csv", VAL_LOG_COLUMNS, resumed_at)
+def _train(config, resume, processes):
+    run = setup_run(config, resume, processes)
+    if not processes.is_main:
+        return _train_loop(run, config, resume, processes)
+    # Written only now, so a config or data error leaves no run folder behind; a new
+    # one that fails before its first checkpoint is removed (later: kept for --resume).
+    with removed_on_failure(run.dir, keep_if=lambda folder: (folder / "last.pth").exists()):
+        run.dir.mkdir(parents=True, exist_ok=True)
+        dump_config(config, run.dir / "config.yaml")
+        return _train_loop(run, config, resume, processes)
+
+
+def _train_loop(run, config, resume, processes):
+    logs = _open_logs(run, resume)
     train_opt = config["train"]
     iters = train_opt["iters"]
-    batches = iterate_batches(run.dataset, run.sampler)
+    batches = iterate_batches(run.dataset, run.sampler, processes)
     window_losses = []
     started, elapsed_before = time.perf_counter(), run.elapsed_seconds
     bar = tqdm(total=iters, initial=run.iteration, desc=config["name"], unit="it",
-               dynamic_ncols=True)
+               dynamic_ncols=True, disable=not processes.is_main)
     with bar:
         while run.iteration < iters:
             lr = run.optimizer.param_groups[0]["lr"]
@@ -290,27 +327,47 @@ def _train(config, resume):
             window_losses.append(loss)
             run.iteration += 1
             run.elapsed_seconds = elapsed_before + time.perf_counter() - started
-            if due(run.iteration, train_opt["log_every"], iters):
-                train_log.append(iter=run.iteration, loss=f"{np.mean(window_losses):.6f}",
+            if due(run.iteration, train_opt["log_every"], iters) and processes.is_main:
+                logs.train.append(iter=run.iteration, loss=f"{np.mean(window_losses):.6f}",
                                  lr=f"{lr:.6g}", seconds=f"{run.elapsed_seconds:.1f}")
                 window_losses.clear()
             if due(run.iteration, train_opt["val_every"], iters):
-                _validate_and_log(run, val_log, bar)
+                _validate_and_log(run, logs, bar)
             if due(run.iteration, train_opt["ckpt_every"], iters):
                 run.save("last.pth")
             bar.set_postfix(loss=f"{loss:.4f}", lr=f"{lr:.2e}",
                             best_psnr=_format_psnr(run.best_psnr), refresh=False)
             bar.update()
     return {"iters": run.iteration, "seconds": run.elapsed_seconds,
-            "best_psnr": run.best_psnr, "checkpoint": run.dir / "last.pth"}
+            "best_psnr": run.best_psnr, "checkpoint": run.dir / "last.pth",
+            "main_process": processes.is_main}
 
 
-def _validate_and_log(run, val_log, bar):
-    psnr = validate(run.model, run.val_set, run.config["scale"], run.config["color"],
-                    run.device)
-    val_log.append(iter=run.iteration, seconds=f"{run.elapsed_seconds:.1f}",
-                   psnr=f"{psnr:.4f}")
-    bar.write(f"iter {run.iteration}: val PSNR {psnr:.2f} dB")
+@dataclass
+class Logs:
+    train: CsvLog
+    val: CsvLog
+
+
+def _open_logs(run, resume):
+    """The run's CSV logs on the main process, else None (other processes log nothing)."""
+    if not run.processes.is_main:
+        return None
+    resumed_at = run.iteration if resume else None
+    return Logs(CsvLog(run.dir / "train_log.csv", TRAIN_LOG_COLUMNS, resumed_at),
+                CsvLog(run.dir / "val_log.csv", VAL_LOG_COLUMNS, resumed_at))
+
+
+def _validate_and_log(run, logs, bar):
+    """Validate on the main process; every process learns the PSNR (to agree on best.pth)."""
+    psnr = None
+    if run.processes.is_main:
+        psnr = validate(run.model, run.val_set, run.config["scale"], run.config["color"],
+                        run.device)
+        logs.val.append(iter=run.iteration, seconds=f"{run.elapsed_seconds:.1f}",
+                       psnr=f"{psnr:.4f}")
+        bar.write(f"iter {run.iteration}: val PSNR {psnr:.2f} dB")
+    psnr = run.processes.from_main(psnr)
     if run.best_psnr is None or psnr > run.best_psnr:
         run.best_psnr = psnr
         run.save("best.pth")
@@ -321,16 +378,17 @@ def _format_psnr(psnr):
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m train.train",
-                                     description=__doc__.split("\n")[0])
+    parser = ArgumentParser(prog="python -m train.train", description=__doc__.split("\n")[0])
     parser.add_argument("--config", required=True, help="YAML config (see configs/)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from out_root/name/last.pth")
     parser.add_argument("--out", help="override out_root (relative to the current directory)")
-    parser.add_argument("--iters", type=int, help="override train.iters (e.g. for smoke runs)")
+    parser.add_argument("--iters", type=positive_int,
+                        help="override train.iters (e.g. for smoke runs)")
     return parser.parse_args(argv)
 
 
+@command
 def main(argv=None):
     """CLI entry point; returns the exit code (2 for config and data errors)."""
     args = parse_args(argv)
@@ -339,12 +397,10 @@ def main(argv=None):
         overrides["train.iters"] = args.iters
     if args.out is not None:
         overrides["out_root"] = str(Path(args.out).resolve())
-    try:
-        config = load_config(args.config, overrides)
-        summary = train(config, resume=args.resume)
-    except USER_ERRORS as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config = load_config(args.config, overrides)
+    summary = train(config, resume=args.resume)
+    if not summary["main_process"]:
+        return 0
     rate = summary["iters"] / summary["seconds"] if summary["seconds"] else float("nan")
     print(f"{config['name']}: {summary['iters']} iters in {summary['seconds']:.1f} s "
           f"({rate:.2f} it/s), best val PSNR {_format_psnr(summary['best_psnr'])} dB, "

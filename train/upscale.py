@@ -12,7 +12,6 @@ Writes ``<stem>_x{scale}.png`` per input image. Colour handling:
 
 This module also holds the inference and output helpers that ``train.evaluate`` uses.
 """
-import argparse
 import os
 import shutil
 import sys
@@ -25,13 +24,10 @@ import torch
 from tqdm import tqdm
 
 from train import checkpoint
-from train.data.image_io import (ImageReadError, list_images, read_image, to_y_uint8,
+from train.cli import ArgumentParser, command
+from train.data.image_io import (list_images, read_image, to_y_uint8,
                                  with_bicubic_chroma, write_png)
 from train.registry import ConfigError
-
-# Problems with the user's inputs or environment: reported on one line, exit code 2.
-USER_ERRORS = (ConfigError, ImageReadError, OSError)
-
 
 def run_model(model, img):
     """Pass one uint8 image (HxW, or HxWxC matching ``model.in_channels``) through the model.
@@ -97,12 +93,6 @@ def staged_output(out_dir):
         shutil.rmtree(staging, ignore_errors=True)
 
 
-def report_error(err):
-    """Print a one-line CLI error and return the usage-error exit code."""
-    print(f"error: {err}", file=sys.stderr)
-    return 2
-
-
 def output_name(path, scale):
     return f"{Path(path).stem}_x{scale}.png"
 
@@ -132,21 +122,18 @@ def upscale_folder(model, input_dir, output_dir):
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m train.upscale",
-                                     description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m train.upscale", description=__doc__.splitlines()[0])
     parser.add_argument("--ckpt", required=True, type=Path, help="trained model checkpoint")
     parser.add_argument("--input", required=True, type=Path, help="folder of LR images")
     parser.add_argument("--output", required=True, type=Path, help="folder for the SR PNGs")
     return parser.parse_args(argv)
 
 
+@command
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        model = checkpoint.load_model(args.ckpt)
-        written = upscale_folder(model, args.input, args.output)
-    except USER_ERRORS as err:
-        return report_error(err)
+    model = checkpoint.load_model(args.ckpt)
+    written = upscale_folder(model, args.input, args.output)
     print(f"wrote {len(written)} image(s) to {args.output}")
     return 0
 

@@ -1,7 +1,6 @@
 """``python -m hw.bitstream --export exports/x --board Pynq-Z2 --out build/bitstream_Pynq-Z2``:
 the Vivado project of a PYNQ overlay for an exported model, then its bitstream when
 Vivado is on PATH (exit code 3 when it is not)."""
-import argparse
 import shutil
 import subprocess
 import sys
@@ -11,20 +10,20 @@ from export.artifacts import DATAFLOW_FILE
 from hw.bitstream.boards import BOARDS, board
 from hw.bitstream.project import (BITSTREAM, VIVADO_VERSION, write_project,
                                   write_through_staging)
+from train.cli import ArgumentParser, command, existing_folder, positive_float, read_onnx
 
 BUILD_SCRIPT = "build_bitstream.tcl"
 EXIT_NO_VIVADO = 3
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m hw.bitstream",
-                                     description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m hw.bitstream", description=__doc__.splitlines()[0])
     parser.add_argument("--export", required=True, type=Path,
                         help=f"export folder holding {DATAFLOW_FILE}")
     parser.add_argument("--board", required=True, help=f"one of {', '.join(BOARDS)}")
     parser.add_argument("--out", required=True, type=Path,
                         help="output folder (replaced once everything is written)")
-    parser.add_argument("--clock-mhz", type=float,
+    parser.add_argument("--clock-mhz", type=positive_float,
                         help="PL clock (default: the board's, 100 MHz)")
     return parser.parse_args(argv)
 
@@ -47,19 +46,15 @@ def run_vivado(vivado: str, out: Path) -> int:
     return result.returncode or 1
 
 
+@command
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        target = board(args.board)
-        model_path = args.export / DATAFLOW_FILE
-        if not model_path.is_file():
-            raise FileNotFoundError(f"{model_path} does not exist; run python -m export first")
-        clock_mhz = args.clock_mhz or target.default_clock_mhz
-        out = write_through_staging(args.out, lambda staging, final: write_project(
-            model_path, target, clock_mhz, staging, final))
-    except (ValueError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    target = board(args.board)
+    model_path = existing_folder(args.export, "export folder") / DATAFLOW_FILE
+    read_onnx(model_path, "run python -m export first")  # refused before anything is written
+    clock_mhz = args.clock_mhz if args.clock_mhz is not None else target.default_clock_mhz
+    out = write_through_staging(args.out, lambda staging, final: write_project(
+        model_path, target, clock_mhz, staging, final))
     vivado = shutil.which("vivado")
     if vivado is None:
         print(no_vivado_message(out), file=sys.stderr)

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 
 from finn.util.basic import pynq_native_port_width, pynq_part_map
 
+from train.cli import UserError
+
 
 @dataclass(frozen=True)
 class ProcessingSystem:
@@ -88,8 +90,8 @@ BOARDS = {board.name: board for board in (
 
 
 def board(name: str) -> Board:
-    """The board called ``name``; ValueError listing the known boards otherwise."""
+    """The board called ``name``; UserError listing the known boards otherwise."""
     try:
         return BOARDS[name]
     except KeyError:
-        raise ValueError(f"unknown board {name!r}; known boards: {', '.join(BOARDS)}") from None
+        raise UserError(f"unknown board {name!r}; known boards: {', '.join(BOARDS)}") from None

@@ -1,13 +1,12 @@
 """``python -m hw.bitstream.deploy --build build/bitstream_Pynq-Z2 --out deploy/Pynq-Z2``:
 the folder to copy to the board: bitstream and hardware handoff (when built), build
 info, the dataflow model's hash, and a README with the on-board commands."""
-import argparse
-import json
 import shutil
 import sys
 from pathlib import Path
 
 from hw.bitstream.project import BUILD_INFO, DRIVER_CONFIG, write_through_staging
+from train.cli import ArgumentParser, command, read_json
 
 MODEL_HASH_FILE = "dataflow.sha256"
 README = "README.md"
@@ -56,10 +55,8 @@ def package(build: Path, out: Path) -> list[str]:
     """Write the deploy folder ``out`` from the bitstream build folder ``build``;
     returns the overlay files that are missing (not built yet)."""
     build = Path(build).resolve()
-    info_file = build / BUILD_INFO
-    if not info_file.is_file():
-        raise FileNotFoundError(f"{info_file} does not exist; run python -m hw.bitstream first")
-    info = json.loads(info_file.read_text())
+    info = read_json(build / BUILD_INFO, ["bitstream", "hwh", "model_sha256"],
+                     "run python -m hw.bitstream first")
     overlay = [info["bitstream"], info["hwh"]]
     missing = [name for name in overlay if not (build / name).is_file()]
 
@@ -74,21 +71,18 @@ def package(build: Path, out: Path) -> list[str]:
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m hw.bitstream.deploy",
-                                     description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m hw.bitstream.deploy",
+                            description=__doc__.splitlines()[0])
     parser.add_argument("--build", required=True, type=Path,
                         help="output folder of python -m hw.bitstream")
     parser.add_argument("--out", required=True, type=Path, help="deploy folder (replaced)")
     return parser.parse_args(argv)
 
 
+@command
 def main(argv=None):
     args = parse_args(argv)
-    try:
-        missing = package(args.build, args.out)
-    except (ValueError, OSError, KeyError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 1
+    missing = package(args.build, args.out)
     if missing:
         print(f"note: {', '.join(missing)} not built yet (Vivado); {args.out} holds the rest "
               f"and says so in {README}", file=sys.stderr)

@@ -3,25 +3,25 @@
 Here the device is the Verilator simulation of the exported model's RTL
 (``--export``); on a PYNQ board, the overlay (``--bitfile`` with the build's
 ``driver_config.json``). ``--validate`` compares the SR image bit for bit with the
-golden model applied to the whole image.
+golden model applied to the whole image. The numbers printed are also written next to
+the SR image, as ``<output>.json``.
 """
-import argparse
 import hashlib
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 import numpy as np
 
 from hw.driver.accelerator import Accelerator
-from hw.driver.tiling import ImageTooSmallError
+from train.cli import ArgumentParser, UserError, command, read_onnx
 
 DEFAULT_BUILD = Path("sim_build") / "driver"
 
 
 def parse_args(argv=None):
-    parser = argparse.ArgumentParser(prog="python -m hw.driver",
-                                     description=__doc__.splitlines()[0])
+    parser = ArgumentParser(prog="python -m hw.driver", description=__doc__.splitlines()[0])
     device = parser.add_mutually_exclusive_group(required=True)
     device.add_argument("--export", help="export folder: simulated device (Verilator)")
     device.add_argument("--bitfile", help="overlay .bit on a PYNQ board (needs --config)")
@@ -39,13 +39,10 @@ def parse_args(argv=None):
 
 
 def _simulated(args):
-    from qonnx.core.modelwrapper import ModelWrapper
-
-    from export.artifacts import CONFIG_FILE, DATAFLOW_FILE
     from hw.driver.simulated import SimulatedDevice, driver_config
+    from export.artifacts import read_export
 
-    model = ModelWrapper(str(Path(args.export) / DATAFLOW_FILE))
-    clock_mhz = json.loads((Path(args.export) / CONFIG_FILE).read_text())["clock_mhz"]
+    model, clock_mhz = read_export(args.export)
     device = SimulatedDevice(model, Path(args.build), clock_mhz)
     return driver_config(model, device.design, clock_mhz), device, model
 
@@ -55,7 +52,7 @@ def _on_board(args):
     from hw.driver.simulated import load_config
 
     if not args.config:
-        raise ValueError("--bitfile needs --config (driver_config.json of the build)")
+        raise UserError("--bitfile needs --config (driver_config.json of the build)")
     config = load_config(Path(args.config))
     model = _checked_model(args.model, config, args.bitfile) if args.model else None
     return config, PynqDevice(args.bitfile, config.output), model
@@ -63,33 +60,34 @@ def _on_board(args):
 
 def _checked_model(path, config, bitfile):
     """The dataflow model at ``path``, refused unless the bitstream was built from it."""
-    from qonnx.core.modelwrapper import ModelWrapper
-
     digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
     if digest != config.model_sha256:
-        raise ValueError(f"{bitfile} was built for the model with sha256 "
+        raise UserError(f"{bitfile} was built for the model with sha256 "
                          f"{config.model_sha256[:16]}..., but {path} has {digest[:16]}...: "
                          "rebuild the bitstream (make bitstream) or pass the matching model")
-    return ModelWrapper(str(path))
+    return read_onnx(path)
 
 
+@command
 def main(argv=None):
     args = parse_args(argv)
     from hw.driver.images import default_lr_image, read_lr, write_sr
 
-    try:
-        config, device, model = _simulated(args) if args.export else _on_board(args)
-        rgb = read_lr(args.input) if args.input else default_lr_image(config.scale)
-        lr = rgb if config.input.frame_shape[-1] == 3 else _luma(rgb)
-        sr, throughput = Accelerator(config, device).upscale(lr)
-    except (ImageTooSmallError, ValueError, OSError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+    config, device, model = _simulated(args) if args.export else _on_board(args)
+    rgb = read_lr(args.input) if args.input else default_lr_image(config.scale)
+    lr = rgb if config.input.frame_shape[-1] == 3 else _luma(rgb)
+    sr, throughput = Accelerator(config, device).upscale(lr)
     write_sr(args.output, sr, rgb)
     print("\n".join(throughput.lines(config.scale)))
-    if args.validate:
-        return _validate(model, lr, sr)
-    return 0
+    validated = _validate(model, lr, sr) if args.validate else "not checked"
+    _write_report(Path(args.output).with_suffix(".json"), throughput, validated)
+    return 1 if validated == "FAIL" else 0
+
+
+def _write_report(path, throughput, validated):
+    report = {**asdict(throughput), "validate": validated,
+              "device_lr_mpixel_per_s": throughput.lr_pixels / throughput.device_seconds / 1e6}
+    path.write_text(json.dumps(report, indent=2) + "\n")
 
 
 def _luma(rgb):
@@ -98,18 +96,17 @@ def _luma(rgb):
     return to_y_uint8(rgb)
 
 
-def _validate(model, lr, sr) -> int:
+def _validate(model, lr, sr):
+    """"PASS" or "FAIL": the SR image against the golden model, bit for bit."""
     from hw.driver.simulated import golden_image
 
     if model is None:
-        print("error: --validate on a board needs --model (the export's dataflow.onnx)",
-              file=sys.stderr)
-        return 2
+        raise UserError("--validate on a board needs --model (the export's dataflow.onnx)")
     golden = golden_image(model, lr)
     differing = int(np.count_nonzero(golden != sr))
     print(f"validate: {'PASS, bit-exact' if not differing else f'FAIL, {differing} pixels differ'}"
           f" against the golden model on the whole {lr.shape[1]}x{lr.shape[0]} image")
-    return 0 if not differing else 1
+    return "FAIL" if differing else "PASS"
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ import numpy as np
 from hw.driver.device import StreamLayout
 from hw.driver.packing import pack_stream, unpack_stream
 from hw.driver.tiling import TilePlan
+from train.cli import UserError
 
 
 @dataclass
@@ -53,7 +54,7 @@ class Accelerator:
         cfg = self.config
         image = lr[..., None] if lr.ndim == 2 else lr
         if image.shape[-1] != cfg.input.frame_shape[-1]:
-            raise ValueError(f"the accelerator takes {cfg.input.frame_shape[-1]} channel(s), "
+            raise UserError(f"the accelerator takes {cfg.input.frame_shape[-1]} channel(s), "
                              f"the image has {image.shape[-1]}")
         begin = time.perf_counter()
         plan = TilePlan.for_image(image.shape[0], image.shape[1], cfg.frame, cfg.halo)

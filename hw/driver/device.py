@@ -6,8 +6,11 @@ the same RTL here. The host path (tiling, packing, unpacking, stitching) is shar
 """
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
+
+from train.cli import UserError
 
 
 @dataclass
@@ -39,8 +42,13 @@ class PynqDevice:
     which completes an S2MM transfer."""
 
     def __init__(self, bitfile: str, layout_out: StreamLayout, dma_name: str = "axi_dma_0"):
-        from pynq import Overlay, allocate  # only on the board
-
+        try:
+            from pynq import Overlay, allocate  # only on the board
+        except ImportError:
+            raise UserError("--bitfile needs a PYNQ board (the pynq package); on this "
+                            "machine use --export (the simulated device)") from None
+        if not Path(bitfile).is_file():
+            raise UserError(f"bitstream {bitfile} does not exist")
         self.overlay = Overlay(bitfile)
         self.dma = getattr(self.overlay, dma_name)
         self.allocate = allocate

@@ -1,5 +1,6 @@
 """The accelerator simulated on this machine (Verilator C++ harness), its driver
 configuration, and the golden whole-image reference for ``--validate``."""
+import dataclasses
 import json
 from dataclasses import asdict
 from pathlib import Path
@@ -13,6 +14,7 @@ from hw.driver.tiling import receptive_halo
 from hw.stitch import Design, stitch
 from sim.golden.graph import run_graph
 from sim.harness import build_harness, run_frames, run_stream
+from train.cli import UserError, read_json
 
 
 def _layout(model, port) -> StreamLayout:
@@ -34,11 +36,40 @@ def save_config(config: DriverConfig, path: Path) -> None:
 
 
 def load_config(path: Path) -> DriverConfig:
-    data = json.loads(Path(path).read_text())
-    layouts = {key: StreamLayout(**{**data[key], "frame_shape": tuple(data[key]["frame_shape"])})
+    """The DriverConfig saved by ``save_config``; UserError naming the file and the key
+    that is missing, unknown or of the wrong kind."""
+    data = read_json(path, hint="use the driver_config.json of the bitstream build")
+    fields = _checked_fields(data, DriverConfig, path, "")
+    layouts = {key: StreamLayout(**_checked_fields(fields[key], StreamLayout, path, f"{key}."))
                for key in ("input", "output")}
-    return DriverConfig(layouts["input"], layouts["output"], data["halo"], data["scale"],
-                        data["clock_mhz"], data.get("model_sha256", ""))
+    for key in ("input", "output"):
+        shape = layouts[key].frame_shape
+        if not isinstance(shape, list) or len(shape) != 3:
+            raise UserError(f"{path}: '{key}.frame_shape' must be [H, W, C], got {shape!r}")
+        layouts[key] = StreamLayout(**{**asdict(layouts[key]), "frame_shape": tuple(shape)})
+    return DriverConfig(**{**fields, **layouts})
+
+
+def _checked_fields(data, cls, path, prefix) -> dict:
+    """``data``'s entries for dataclass ``cls``: every field without default present,
+    no other key, numbers where the field is a number."""
+    if not isinstance(data, dict):
+        raise UserError(f"{path}: '{prefix.rstrip('.') or 'the top level'}' must be an object")
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    unknown = sorted(set(data) - set(known))
+    if unknown:
+        raise UserError(f"{path}: unknown key '{prefix}{unknown[0]}' "
+                        f"(known: {', '.join(sorted(known))})")
+    for name, field in known.items():
+        required = field.default is dataclasses.MISSING
+        if required and name not in data:
+            raise UserError(f"{path}: missing key '{prefix}{name}'")
+        numeric = field.type in (int, float, "int", "float")
+        value = data.get(name)
+        if name in data and numeric and (isinstance(value, bool)
+                                         or not isinstance(value, (int, float))):
+            raise UserError(f"{path}: '{prefix}{name}' must be a number, got {value!r}")
+    return dict(data)
 
 
 class SimulatedDevice:

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from train.cli import UserError
+
 
 def receptive_halo(model) -> int:
     """LR pixels of context a dataflow graph's output needs on each side: the largest
@@ -28,7 +30,7 @@ def _padding(node):
     return next(list(attr.ints) for attr in node.attribute if attr.name == "Padding")
 
 
-class ImageTooSmallError(ValueError):
+class ImageTooSmallError(UserError):
     """The image is smaller than one frame of the accelerator."""
 
 

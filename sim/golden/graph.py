@@ -21,14 +21,16 @@ from sim.golden.sliding_window import fm_padding, im2col
 from sim.golden.streams import add_streams, duplicate_streams, pass_through
 from sim.golden.thresholding import multi_threshold
 from sim.golden.xnor_mvau import xnor_mvau
+from train.cli import UserError
 
 _ONNX_DOMAINS = ("", "ai.onnx")
 _BACKEND_SUFFIX = re.compile(r"_(hls|rtl)$")
 _REQUIRED = object()
 
 
-class UnsupportedNodeError(NotImplementedError):
-    """The golden model has no kernel for this node's op type."""
+class UnsupportedNodeError(UserError, NotImplementedError):
+    """The golden model has no kernel for this node's op type (a user error: the graph
+    holds a layer the flow does not support; the message names it)."""
 
     def __init__(self, node: NodeProto):
         super().__init__(

@@ -252,6 +252,6 @@ def test_deploy_ships_a_built_overlay(project, tmp_path):
 def test_unknown_board_is_an_error_and_writes_nothing(export_dir, tmp_path, capsys):
     out = tmp_path / "bitstream"
     assert bitstream_main(["--export", str(export_dir), "--board", "Pynq-Z3",
-                           "--out", str(out)]) == 1
+                           "--out", str(out)]) == 2
     assert "unknown board 'Pynq-Z3'; known boards: Pynq-Z1" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []

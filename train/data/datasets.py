@@ -6,6 +6,7 @@ LR images are MATLAB bicubic downscales of the modcropped RGB HR image; for
 """
 import hashlib
 import os
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ import skimage
 import torch
 from skimage import data as skdata
 
+from train.cli import UserError
 from train.registry import ConfigError
 
 from .image_io import (IMAGE_EXTENSIONS, ImageReadError, list_images, read_image, to_y_uint8,
@@ -31,8 +33,13 @@ _DEFAULT_IMAGE_LOADERS = {
 }
 
 
-class ImageTooSmallError(ValueError):
-    """An HR image is smaller than the training patch; the message names the file."""
+class ImageTooSmallError(UserError):
+    """An HR image is smaller than the training patch or the metrics' window; the message
+    names the file."""
+
+
+class ImageSizeError(UserError):
+    """An LR image does not have the size of its HR image / scale; names the file."""
 
 
 def default_images():
@@ -53,6 +60,66 @@ def resolve_hr_folders(paths):
         else:
             images.extend(list_images(entry))  # raises FileNotFoundError naming entry
     return images
+
+
+@dataclass(frozen=True)
+class HRSource:
+    """One HR image of a training set: a file, or (``path`` None) a bundled photo.
+
+    ``name`` is what the held-out split hashes: the file name (not the folder, so the
+    split does not depend on where the data lives) or the photo's name.
+    """
+    name: str
+    path: Path | None = None
+
+    @property
+    def label(self):
+        return self.name if self.path is None else str(self.path)
+
+    def read(self):
+        if self.path is None:
+            return np.ascontiguousarray(_DEFAULT_IMAGE_LOADERS[self.name]())
+        return read_image(self.path)
+
+    def cache_key(self):
+        return _default_image_key(self.name) if self.path is None else _source_key(self.path)
+
+
+def hr_sources(folders):
+    """``[HRSource]`` of HR folders/files (see ``resolve_hr_folders``); None: the bundled
+    photos of ``default_images``."""
+    if folders is None:
+        return [HRSource(name) for name in _DEFAULT_IMAGE_LOADERS]
+    return [HRSource(path.name, path) for path in resolve_hr_folders(folders)]
+
+
+def as_hr_sources(sources):
+    """``sources`` if already ``[HRSource]``, else ``hr_sources(sources)``."""
+    if sources is not None and not isinstance(sources, (str, os.PathLike)) and \
+            all(isinstance(source, HRSource) for source in sources) and len(sources):
+        return list(sources)
+    return hr_sources(sources)
+
+
+def held_out_rank(source):
+    """Order of the held-out split: the SHA-1 of the name, a fixed pseudo-random order
+    that needs no random state and does not change when images are added or removed."""
+    return hashlib.sha1(source.name.encode("utf-8")).hexdigest(), source.label
+
+
+def split_held_out(sources, count):
+    """``(training, held_out)``: the ``count`` sources first by ``held_out_rank`` are held
+    out; both lists keep the order of ``sources``."""
+    if not 0 < count < len(sources):
+        raise ConfigError(f"'data.val.split' {count} must leave training images: the "
+                          f"training folders hold {len(sources)}")
+    held = set(sorted(sources, key=held_out_rank)[:count])
+    return ([s for s in sources if s not in held], [s for s in sources if s in held])
+
+
+def pixel_digest(img):
+    """SHA-1 of an image's shape and pixels: equal images, wherever they are stored."""
+    return hashlib.sha1(repr(img.shape).encode() + np.ascontiguousarray(img).tobytes()).hexdigest()
 
 
 def _check_color(color):
@@ -82,9 +149,31 @@ def load_image_pair_from_array(name, hr_rgb, scale, color, lr_rgb=None):
         lr_rgb = bicubic_lr(hr_rgb, scale)
     expected = (hr_rgb.shape[0] // scale, hr_rgb.shape[1] // scale)
     if lr_rgb.shape[:2] != expected:
-        raise ValueError(f"{name}: LR image is {lr_rgb.shape[1]}x{lr_rgb.shape[0]}, expected "
-                         f"{expected[1]}x{expected[0]} for x{scale} of the modcropped HR")
+        raise ImageSizeError(f"{name}: LR image is {lr_rgb.shape[1]}x{lr_rgb.shape[0]}, "
+                             f"expected {expected[1]}x{expected[0]} for x{scale} of the "
+                             f"modcropped HR")
     return name, _convert_color(lr_rgb, color), _convert_color(hr_rgb, color)
+
+
+def min_test_size(scale):
+    """Smallest HR side a test image may have: SSIM's window after shaving ``scale``
+    border pixels on each side."""
+    from train.metrics import SSIM_WINDOW  # here: train.metrics imports this package
+
+    return 2 * scale + SSIM_WINDOW
+
+
+def load_test_pair(label, name, hr_rgb, scale, color, lr_rgb=None, lr_label=None):
+    """``load_image_pair_from_array`` for a test image, refusing images too small for
+    the metrics; errors name ``label`` (the HR file) or ``lr_label`` (its LR file)."""
+    height, width = hr_rgb.shape[:2]
+    if min(height, width) < min_test_size(scale):
+        raise ImageTooSmallError(f"test image {label} is {width}x{height}; x{scale} PSNR/SSIM "
+                                 f"need at least {min_test_size(scale)} pixels per side")
+    try:
+        return load_image_pair_from_array(name, hr_rgb, scale, color, lr_rgb)
+    except ImageSizeError as err:
+        raise ImageSizeError(f"{lr_label or label}: {str(err).split(': ', 1)[1]}") from None
 
 
 def load_test_set(folder, scale, color="y"):
@@ -95,8 +184,15 @@ def load_test_set(folder, scale, color="y"):
     for path in list_images(folder):
         lr_path = lr_folder / f"{path.stem}x{scale}.png"
         lr_rgb = read_image(lr_path) if lr_path.is_file() else None
-        pairs.append(load_image_pair_from_array(path.stem, read_image(path), scale, color, lr_rgb))
+        pairs.append(load_test_pair(path, path.stem, read_image(path), scale, color, lr_rgb,
+                                    lr_path))
     return pairs
+
+
+def load_held_out_set(sources, scale, color="y"):
+    """``[(name, lr, hr)]`` uint8 of held-out ``HRSource``s (LR by MATLAB bicubic)."""
+    return [load_test_pair(source.label, Path(source.name).stem, source.read(), scale, color)
+            for source in sources]
 
 
 class _LRDiskCache:
@@ -156,6 +252,7 @@ class SRPatchDataset(torch.utils.data.Dataset):
         self.augment = augment
         self.repeat = repeat
         self._cache = _LRDiskCache(cache_dir) if cache_dir is not None else None
+        self.hr_digests = {}  # pixel_digest of each HR image -> its label
         self.pairs = [self._load_pair(*source) for source in self._sources(hr_sources)]
         if not self.pairs:
             raise ConfigError("hr_sources holds no images")
@@ -163,12 +260,8 @@ class SRPatchDataset(torch.utils.data.Dataset):
     @staticmethod
     def _sources(hr_sources):
         """Yield ``(label, hr, cache key)``, reading one image at a time."""
-        if hr_sources is None:
-            for name, hr in default_images():
-                yield name, hr, _default_image_key(name)
-        else:
-            for path in resolve_hr_folders(hr_sources):
-                yield str(path), read_image(path), _source_key(path)
+        for source in as_hr_sources(hr_sources):
+            yield source.label, source.read(), source.cache_key()
 
     def _load_pair(self, label, hr, key):
         h, w = hr.shape[:2]
@@ -179,6 +272,7 @@ class SRPatchDataset(torch.utils.data.Dataset):
         if self._cache is not None:
             lr = self._cache.get_or_make(f"{key}|x{self.scale}", label, hr, self.scale)
         _, lr, hr = load_image_pair_from_array(label, hr, self.scale, self.color, lr)
+        self.hr_digests[pixel_digest(hr)] = label
         return lr, hr
 
     def __len__(self):

@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from train.cli import UserError
 from train.data.matlab_bicubic import imresize
 
 IMAGE_EXTENSIONS = frozenset({".png", ".bmp", ".jpg", ".jpeg", ".tif", ".tiff"})
@@ -31,7 +32,7 @@ _GREY_MODES = {"L", "LA", "1"}
 _NOT_8_BIT_MODES = {"I", "F"}
 
 
-class ImageReadError(ValueError):
+class ImageReadError(UserError):
     """An image file is missing, unreadable or not 8-bit; the message names the file."""
 
     def __init__(self, path, reason):
