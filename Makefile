@@ -11,6 +11,8 @@ CONFIG ?= configs/default_x2.yaml
 RUN_NAME = $(shell sed -n "s/^name: *//p" $(CONFIG))
 CKPT ?= runs/$(RUN_NAME)/best.pth
 DATA ?=
+# ENSEMBLE=1: `make eval` adds the self-ensemble columns (model+)
+ENSEMBLE ?=
 EVAL_OUT ?= results/eval/$(RUN_NAME)
 PYTEST_ARGS ?=
 EXPORT_DIR ?= exports/$(RUN_NAME)
@@ -28,7 +30,7 @@ SEED ?= 1
 # like BasicSR's auto_resume: a run that has a last.pth continues (or is already done)
 AUTO_RESUME = $(if $(wildcard runs/$(RUN_NAME)/last.pth),--resume)
 
-.PHONY: setup demo test test-slow train eval upscale export sim area throughput bitstream deploy fuzz clean
+.PHONY: setup demo test test-slow notebooks train eval upscale export sim area throughput bitstream deploy fuzz clean
 
 setup:
 	@bash .ci/setup
@@ -47,11 +49,15 @@ test: setup
 test-slow: setup
 	$(PY) -m pytest -q -m slow $(PYTEST_ARGS)
 
+# run every notebook top to bottom (figures into notebooks/figures/); part of test-slow
+notebooks: setup
+	$(PY) -m pytest -q -m slow tests/test_notebooks.py $(PYTEST_ARGS)
+
 train: setup
 	$(PY) -m train.train --config $(CONFIG) $(AUTO_RESUME)
 
 eval: setup
-	$(PY) -m train.evaluate --ckpt $(CKPT) --out $(EVAL_OUT) $(if $(DATA),--data $(DATA))
+	$(PY) -m train.evaluate --ckpt $(CKPT) --out $(EVAL_OUT) $(if $(DATA),--data $(DATA)) $(if $(ENSEMBLE),--ensemble)
 
 upscale: setup
 	@test -n "$(INPUT)" || { echo "usage: make upscale CKPT=... INPUT=lr_folder OUTPUT=out_folder"; exit 2; }
@@ -84,4 +90,4 @@ fuzz: setup
 	$(PY) -m benchmarks.fuzz --n $(N) --seed $(SEED)
 
 clean:
-	rm -rf runs results build exports deploy sim_build .pytest_cache
+	rm -rf runs results build exports deploy sim_build .pytest_cache notebooks/figures

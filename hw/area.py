@@ -17,19 +17,22 @@ _LUTRAM_LUTS = {
 }
 _LUTS = {f"LUT{k}" for k in range(1, 7)}
 _FLIP_FLOPS = {"FDRE", "FDSE", "FDCE", "FDPE"}
+_CARRY_AND_MUX = {"CARRY4", "MUXF7", "MUXF8"}
 
 
 def yosys_available() -> bool:
     return shutil.which("yosys") is not None
 
 
-def _synth_script(sources: Sequence[Path], top: str, stat_json: str, parameters: dict) -> str:
+def _synth_script(sources: Sequence[Path], top: str, stat_json: str, parameters: dict,
+                  netlist_json: str | None = None) -> str:
     files = " ".join(f'"{Path(s).resolve()}"' for s in sources)
     chparams = "".join(f" -chparam {key} {int(value)}" for key, value in parameters.items())
     # -defer: elaborate only the instances the top uses, with their real parameters
     return (f"read_verilog -defer -sv {files}; hierarchy -top {top}{chparams}; "
             f"synth_xilinx -family xc7 -flatten -noiopad -top {top}; "
-            f"tee -q -o {stat_json} stat -json")
+            f"tee -q -o {stat_json} stat -json"
+            + (f"; write_json {netlist_json}" if netlist_json else ""))
 
 
 def cell_counts(stat: dict, top: str) -> dict[str, int]:
@@ -52,6 +55,46 @@ def resource_summary(cells: dict[str, int]) -> dict[str, int]:
     }
 
 
+def lut_levels(netlist: dict, top: str) -> int:
+    """LUT levels of the longest combinational path of the flattened ``top`` in a yosys
+    ``write_json`` netlist: LUTs and LUTRAM reads count 1, carry chains and wide muxes
+    (CARRY4, MUXF7/8) 0; flip-flops, block RAMs, DSPs and ports start and end paths.
+
+    A timing proxy without Vivado: each LUT level costs a LUT and a route, the fast
+    carry chain little.
+    """
+    cells = netlist["modules"][top]["cells"].values()
+    driver = {}  # net bit -> combinational cell driving it
+    for cell in cells:
+        if _is_combinational(cell["type"]):
+            for port, bits in cell["connections"].items():
+                if cell["port_directions"][port] == "output":
+                    driver.update((bit, cell) for bit in bits)
+    depth: dict[int, int] = {}
+
+    def cell_depth(cell) -> int:
+        key = id(cell)
+        if key not in depth:
+            depth[key] = 0  # guards combinational loops
+            inputs = [bit for port, bits in cell["connections"].items()
+                      if cell["port_directions"][port] == "input" and _is_read_port(cell, port)
+                      for bit in bits if bit in driver]
+            depth[key] = (cell["type"] in _LUTS or cell["type"] in _LUTRAM_LUTS) + max(
+                (cell_depth(driver[bit]) for bit in inputs), default=0)
+        return depth[key]
+
+    return max((cell_depth(cell) for cell in cells if _is_combinational(cell["type"])), default=0)
+
+
+def _is_combinational(cell_type: str) -> bool:
+    return cell_type in _LUTS or cell_type in _LUTRAM_LUTS or cell_type in _CARRY_AND_MUX
+
+
+def _is_read_port(cell, port: str) -> bool:
+    """Inputs a cell's outputs depend on combinationally: all but a LUTRAM's write side."""
+    return cell["type"] not in _LUTRAM_LUTS or port.startswith(("A", "DPRA"))
+
+
 def synth_area(sources: Sequence[str | PathLike], top: str,
                parameters: dict | None = None) -> dict[str, int]:
     """Synthesize ``sources`` with ``top`` (its integer ``parameters`` set) for xc7; see
@@ -59,15 +102,28 @@ def synth_area(sources: Sequence[str | PathLike], top: str,
 
     RuntimeError with yosys' last messages when synthesis fails.
     """
+    return _synth(sources, top, parameters)[0]
+
+
+def synth_area_and_levels(sources: Sequence[str | PathLike], top: str,
+                          parameters: dict | None = None) -> tuple[dict[str, int], int]:
+    """``synth_area`` and the ``lut_levels`` of the same netlist."""
+    area, netlist = _synth(sources, top, parameters, keep_netlist=True)
+    return area, lut_levels(netlist, top)
+
+
+def _synth(sources, top, parameters, keep_netlist=False) -> tuple[dict[str, int], dict | None]:
     with tempfile.TemporaryDirectory(prefix="area_") as work:
-        stat_json = Path(work) / "stat.json"
+        stat_json, netlist_json = Path(work) / "stat.json", Path(work) / "netlist.json"
         # tee takes the path unquoted: a name relative to the space-free work dir
         result = subprocess.run(
             ["yosys", "-q", "-p", _synth_script([Path(s) for s in sources], top, stat_json.name,
-                                                parameters or {})],
+                                                parameters or {},
+                                                netlist_json.name if keep_netlist else None)],
             cwd=work, capture_output=True, text=True,
         )
         if result.returncode:
             tail = "\n".join((result.stdout + result.stderr).splitlines()[-15:])
             raise RuntimeError(f"yosys synthesis of {top} failed:\n{tail}")
-        return resource_summary(cell_counts(json.loads(stat_json.read_text()), top))
+        area = resource_summary(cell_counts(json.loads(stat_json.read_text()), top))
+        return area, json.loads(netlist_json.read_text()) if keep_netlist else None

@@ -80,14 +80,16 @@ def _mvau(node, model, out_dir):
     # as in the golden model: a bipolar output ignores ActVal (count c -> 2c - 1)
     act_val = 0 if odt == BIPOLAR else op.get_nodeattr("ActVal")
     common = dict(simd=simd, pe=pe, out_dir=out_dir, act_val=act_val, out_bits=odt.bitwidth())
-    if op.get_nodeattr("binaryXnorMode"):
+    binary = bool(op.get_nodeattr("binaryXnorMode"))
+    if binary:
         layer = mvau.generate_xnor_mvau(node.name, weights, thresholds, **common)
         kind = "binary MVAU"
     else:
         layer = mvau.generate_int_mvau(node.name, weights, thresholds, in_bits=idt.bitwidth(),
                                        in_signed=idt.signed(), **common)
         kind = "integer MVAU"
-    cycles = mvau.expected_cycles(mw, mh, simd, pe, layer.parameters["T"], _vectors(op))
+    cycles = mvau.expected_cycles(mw, mh, simd, pe, layer.parameters["T"], _vectors(op),
+                                  binary=binary)
     return _generated(layer, node, cycles, kind)
 
 

@@ -44,6 +44,9 @@ class Design:
     in_port: Port
     out_port: Port
     fifo_depths: dict = field(default_factory=dict)  # tensor -> depth
+    # (instance name, port name) -> the top module's wire prefix (``s3``: s3_TDATA ...);
+    # the instance name is None for the top's own ports
+    wires: dict = field(default_factory=dict)
 
     @property
     def layers(self):
@@ -185,7 +188,8 @@ def stitch(model: ModelWrapper, out_dir: Path, name: str = "accelerator",
     top = _render_top(out_dir, name, instances, wiring, in_port, out_port, model)
     sources = list(dict.fromkeys(s for inst in instances for s in inst.sources)) + [top]
     return Design(name, top, sources, instances, in_port, out_port,
-                  {t: depths.get(t, DEFAULT_FIFO_DEPTH) for t in producers})
+                  {t: depths.get(t, DEFAULT_FIFO_DEPTH) for t in producers},
+                  {port: link.name for port, link in wiring.connections.items()})
 
 
 def _port_entry(inst, port, wiring, input_bits=None):

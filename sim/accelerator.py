@@ -18,7 +18,7 @@ from export.artifacts import read_export
 from export.equivalence import real_frame
 from hw.stitch import Design, stitch
 from sim.golden.graph import run_graph
-from sim.runner import REPO_ROOT
+from sim.runner import REPO_ROOT, write_untraced_config
 from sim.tb.stream_tb import Stream, run_stream_case
 from train.cli import ArgumentParser, command, removed_on_failure
 
@@ -63,14 +63,19 @@ def _stream(values, port) -> Stream:
 def cosimulate(model: ModelWrapper, frames: np.ndarray, build_dir: Path, *,
                simulator: str = "verilator", waves: bool = False, idle_prob: float = 0.3,
                stall_prob: float = 0.3, seed: int | None = None,
-               design: Design | None = None) -> CosimResult:
+               design: Design | None = None, top_waves_only: bool = False) -> CosimResult:
     """Stitch ``model`` (unless ``design`` is given) and stream NHWC ``frames`` through it;
     ``seed`` of the random stimulus (None: ``$SEED`` or a fresh one, printed).
 
+    top_waves_only: with waves on Verilator, dump only the top module's signals (the
+    streams between layers; ``sim.waves.accelerator_vcd`` finds the file).
     Raises AssertionError when an output differs from the golden model, or on deadlock.
     """
     build_dir = Path(build_dir).resolve()
     design = design or stitch(model, build_dir / "rtl")
+    trace_config = (write_untraced_config([s for s in design.sources if s != design.top],
+                                          build_dir / "trace_top_only.vlt")
+                    if top_waves_only else None)
     report = build_dir / "cosim_report.json"
     report.unlink(missing_ok=True)
     run_stream_case(
@@ -78,7 +83,8 @@ def cosimulate(model: ModelWrapper, frames: np.ndarray, build_dir: Path, *,
         test_module=TEST_MODULE, inputs={"in0": _stream(frames, design.in_port)},
         outputs={"out0": _stream(golden_frames(model, frames), design.out_port)},
         expected_cycles=design.bottleneck.exp_cycles, simulator=simulator,
-        idle_prob=idle_prob, stall_prob=stall_prob, seed=seed, report=str(report), waves=waves)
+        idle_prob=idle_prob, stall_prob=stall_prob, seed=seed, report=str(report), waves=waves,
+        trace_config=trace_config)
     measured = json.loads(report.read_text())
     return CosimResult(simulator, len(frames), list(frames.shape), measured["first_frame_cycles"],
                        measured["frame_interval_cycles"], design.bottleneck.exp_cycles,

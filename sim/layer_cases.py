@@ -99,7 +99,8 @@ def xnor_mvau_case(rng, out_dir: Path, name: str, mw: int, mh: int, simd: int, p
         (1, 1, vectors), thresholds, act_val, binary_xnor=1, simd=simd, pe=pe)
     finn = lambda: {"out0": finn_models.finn_execute(model, {"x": x[None, None]})["out"][0, 0]}  # noqa: E731
     return _generated("xnor_mvau", layer, x, golden,
-                      mvau.expected_cycles(mw, mh, simd, pe, steps or 0), "sim.tb.mvau_tb", finn)
+                      mvau.expected_cycles(mw, mh, simd, pe, steps or 0, binary=True),
+                      "sim.tb.mvau_tb", finn)
 
 
 def extreme_inputs(weights: np.ndarray, x_lo: int, x_hi: int) -> np.ndarray:

@@ -99,10 +99,21 @@ def simulation_env() -> Iterator[None]:
         sys.path[:] = saved_path
 
 
-def _build_args(simulator: str, waves: bool) -> list[str]:
+def _build_args(simulator: str, waves: bool, trace_config: Path | None) -> list[str]:
     if simulator != "verilator":
         return []  # the Icarus runner already passes -g2012
-    return [*VERILATOR_ARGS, *(_VERILATOR_WAVE_ARGS if waves else ())]
+    wave_args = [*_VERILATOR_WAVE_ARGS, *([str(trace_config)] if trace_config else [])]
+    return [*VERILATOR_ARGS, *(wave_args if waves else ())]
+
+
+def write_untraced_config(sources: Sequence[str | os.PathLike], path: Path) -> Path:
+    """A Verilator configuration file leaving the signals declared in ``sources`` out of
+    the waveform dump: a whole design dumps hundreds of MB, while the streams between
+    its instances are wires of the files left traced."""
+    lines = ["`verilator_config"] + [f'tracing_off -file "{Path(s).resolve()}"' for s in sources]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines) + "\n")
+    return path
 
 
 def _test_outcomes(results_xml: Path) -> dict[str, bool]:
@@ -131,7 +142,7 @@ def check_results(results_xml: Path, simulator_exit: int, what: str) -> None:
                            f"every cocotb test passed (see {results_xml})")
 
 
-def _waves_file(simulator: str, toplevel: str, build_dir: Path) -> Path:
+def waves_file(simulator: str, toplevel: str, build_dir: Path) -> Path:
     return build_dir / ("dump.vcd" if simulator == "verilator" else f"{toplevel}.fst")
 
 
@@ -144,12 +155,15 @@ def run_cocotb(
     extra_env: Mapping[str, str] | None = None,
     simulator: str = "verilator",
     waves: bool = False,
+    trace_config: Path | None = None,
     build_dir: str | os.PathLike,
 ) -> Path:
     """Build ``sources`` with ``toplevel`` on top, run ``test_module`` (a dotted module name).
 
     parameters: top-level HDL parameters; extra_env: variables for the test module
-    (e.g. TB_CASE); waves: dump a VCD (Verilator) or FST (Icarus) and print its path.
+    (e.g. TB_CASE); waves: dump a VCD (Verilator) or FST (Icarus) and print its path;
+    trace_config: with waves on Verilator, a configuration file limiting what is dumped
+    (``write_untraced_config``).
     Returns the results xml; raises AssertionError naming the failed cocotb tests,
     RuntimeError when the simulation died without results, ran no test or exited non-zero.
     """
@@ -163,7 +177,7 @@ def run_cocotb(
             sources=[Path(s).resolve() for s in sources],
             hdl_toplevel=toplevel,
             parameters=dict(parameters or {}),
-            build_args=_build_args(simulator, waves),
+            build_args=_build_args(simulator, waves, trace_config),
             build_dir=build_dir,
             timescale=TIMESCALE,
             waves=waves,
@@ -190,6 +204,6 @@ def run_cocotb(
                 raise
             simulator_exit = int(failed_command.group(1))
     if waves:
-        print(f"waves of {toplevel}: {_waves_file(simulator, toplevel, build_dir)}")
+        print(f"waves of {toplevel}: {waves_file(simulator, toplevel, build_dir)}")
     check_results(results_xml, simulator_exit, f"{simulator} {toplevel}")
     return results_xml

@@ -83,6 +83,10 @@ SCHEMA = {
         "ckpt_every": _positive_int(None, nullable=True),  # null: train.iters
         "log_every": _positive_int(50),
         "grad_clip": Field(float, None, minimum=0.0, nullable=True),
+        "distill": {  # DBT (train/distill.py): on when teacher names a float twin checkpoint
+            "teacher": Field(str, None, nullable=True),
+            "beta": Field(float, 1e-4, minimum=0.0),
+        },
     },
     "out_root": Field(str, "runs"),
     "device": Field(str, "auto", choices=("auto", "cpu", "cuda")),
@@ -272,6 +276,8 @@ def _resolve_paths(config):
     train_data["cache_dir"] = _absolute(train_data["cache_dir"])
     val_data["folder"] = _absolute(val_data["folder"])
     val_data["split_from"] = _absolute(val_data["split_from"])
+    distill = config["train"]["distill"]
+    distill["teacher"] = _absolute(distill["teacher"])
     config["out_root"] = _absolute(config["out_root"])
 
 

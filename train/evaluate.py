@@ -1,10 +1,10 @@
 """Benchmark an SR model against bicubic on SR test sets.
 
-``python -m train.evaluate --ckpt CKPT [--data HR_FOLDER ...] --out DIR``
+``python -m train.evaluate --ckpt CKPT [--data HR_FOLDER ...] --out DIR [--ensemble]``
 
 Without ``--data``: the shared Set5 and Set14, else (no ``../shared``) the bundled photos
-the checkpoint did not train on (``bundled_heldout``: its held-out split of the colour
-photos, and the grey ones as RGB), named on stdout.
+the checkpoint neither trained nor validated on (``bundled_heldout``: the grey ones as
+RGB, and the colour ones when it trained on folders), named on stdout.
 
 Per test set writes ``<out>/<set>.md`` and ``<out>/<set>.csv`` (per-image and mean
 PSNR/SSIM of bicubic and of the model) and ``<out>/<set>/<image>_compare.png``
@@ -12,7 +12,8 @@ PSNR/SSIM of bicubic and of the model) and ``<out>/<set>/<image>_compare.png``
 
 Protocol: HR modcropped to the scale; LR from ``../LR_bicubic/X{s}`` when present,
 else MATLAB bicubic of HR; metrics on the Y channel with ``scale`` border pixels
-shaved. Both rows are uint8 images measured the same way:
+shaved. ``--ensemble`` adds the self-ensemble of the model (train/ensemble.py, the
+papers' "+" rows) as two more columns. All rows are uint8 images measured the same way:
 
 * Y models: model and ``imresize(lr_y)`` against the HR Y plane (uint8 Y from
   ``load_test_set(color='y')``; a grey file's pixels are its Y). Rounding bicubic Y
@@ -35,9 +36,10 @@ from tqdm import tqdm
 
 from train import checkpoint
 from train.cli import ArgumentParser, command
-from train.data.datasets import default_images, hr_sources, load_test_set, split_held_out
+from train.data.datasets import default_images, load_test_set
 from train.data.image_io import with_bicubic_chroma, write_png
 from train.data.matlab_bicubic import imresize
+from train.ensemble import SelfEnsemble
 from train.metrics import calculate_psnr, calculate_ssim
 from train.registry import ConfigError
 from train.upscale import staged_output, super_resolve
@@ -48,6 +50,8 @@ BUNDLED_SET = "bundled_heldout"
 
 COLUMNS = ("image", "bicubic_psnr", "bicubic_ssim", "model_psnr", "model_ssim", "psnr_gain")
 _HEADERS = ("image", "bicubic PSNR", "bicubic SSIM", "model PSNR", "model SSIM", "gain (dB)")
+ENSEMBLE_COLUMNS = ("ensemble_psnr", "ensemble_ssim")
+_ENSEMBLE_HEADERS = ("model+ PSNR", "model+ SSIM")
 MEAN_ROW_NAME = "mean"
 
 CROP_SIZE = 128  # HR pixels per side of the comparison crop
@@ -75,18 +79,19 @@ def load_test_images(folder, model):
             for (name, lr, hr), (_, lr_rgb, hr_rgb) in zip(y_pairs, rgb_pairs)]
 
 
-def evaluate_model(model, test_sets, out_dir, crops=True):
+def evaluate_model(model, test_sets, out_dir, crops=True, ensemble=False):
     """Evaluate ``model`` and bicubic on each ``{set name: HR folder}``; write reports.
 
-    Returns one dict per image: ``set`` plus the ``COLUMNS`` values. All images are
-    read before any work, and ``out_dir`` receives files only if everything succeeds.
+    Returns one dict per image: ``set`` plus the ``COLUMNS`` values (and the
+    ``ENSEMBLE_COLUMNS`` with ``ensemble``). All images are read before any work, and
+    ``out_dir`` receives files only if everything succeeds.
     """
     loaded = {name: load_test_images(folder, model) for name, folder in test_sets.items()}
     rows = []
     with staged_output(out_dir) as staging:
         for set_name, images in loaded.items():
             crop_dir = staging / set_name if crops else None
-            set_rows = [_evaluate_image(model, set_name, image, crop_dir)
+            set_rows = [_evaluate_image(model, set_name, image, crop_dir, ensemble)
                         for image in tqdm(images, desc=set_name, unit="img")]
             (staging / f"{set_name}.md").write_text(markdown_report(set_name, model, set_rows))
             (staging / f"{set_name}.csv").write_text(csv_report(set_rows))
@@ -94,7 +99,7 @@ def evaluate_model(model, test_sets, out_dir, crops=True):
     return rows
 
 
-def _evaluate_image(model, set_name, image, crop_dir):
+def _evaluate_image(model, set_name, image, crop_dir, ensemble=False):
     """Metrics row for one ``EvalImage``; also writes its comparison PNG into ``crop_dir``."""
     scale = model.scale
     bicubic = imresize(image.lr, scale=scale)
@@ -105,6 +110,10 @@ def _evaluate_image(model, set_name, image, crop_dir):
            "model_psnr": calculate_psnr(sr, image.hr, scale),
            "model_ssim": calculate_ssim(sr, image.hr, scale)}
     row["psnr_gain"] = row["model_psnr"] - row["bicubic_psnr"]
+    if ensemble:
+        sr_plus = super_resolve(SelfEnsemble(model), image.lr)
+        row["ensemble_psnr"] = calculate_psnr(sr_plus, image.hr, scale)
+        row["ensemble_ssim"] = calculate_ssim(sr_plus, image.hr, scale)
     if crop_dir is not None:
         bicubic_rgb = bicubic if bicubic.ndim == 3 else imresize(image.lr_rgb, scale=scale)
         labels = (f"bicubic {row['bicubic_psnr']:.2f} dB", f"model {row['model_psnr']:.2f} dB",
@@ -163,14 +172,19 @@ def comparison_image(panels, labels):
     return np.asarray(canvas)
 
 
+def _columns(rows):
+    """``COLUMNS``, plus the ensemble columns when the rows hold them."""
+    return COLUMNS + ENSEMBLE_COLUMNS if ENSEMBLE_COLUMNS[0] in rows[0] else COLUMNS
+
+
 def _mean_row(rows):
     return {"image": MEAN_ROW_NAME, **{key: float(np.mean([row[key] for row in rows]))
-                                       for key in COLUMNS[1:]}}
+                                       for key in _columns(rows)[1:]}}
 
 
 def _formatted(row, psnr_digits, ssim_digits):
     cells = [row["image"]]
-    for key in COLUMNS[1:]:
+    for key in _columns([row])[1:]:
         digits = ssim_digits if key.endswith("ssim") else psnr_digits
         cells.append(f"{row[key]:+.{digits}f}" if key == "psnr_gain" else f"{row[key]:.{digits}f}")
     return cells
@@ -178,10 +192,11 @@ def _formatted(row, psnr_digits, ssim_digits):
 
 def markdown_report(set_name, model, rows):
     """Heading plus a Markdown table of ``rows`` and their mean."""
+    headers = _HEADERS + _ENSEMBLE_HEADERS if len(_columns(rows)) > len(COLUMNS) else _HEADERS
     lines = [f"### {set_name} x{model.scale} (Y channel, {model.scale}-pixel border shaved, "
              f"{'Y' if model.in_channels == 1 else 'RGB'} model)", "",
-             "| " + " | ".join(_HEADERS) + " |",
-             "|---" + "|---:" * (len(_HEADERS) - 1) + "|"]
+             "| " + " | ".join(headers) + " |",
+             "|---" + "|---:" * (len(headers) - 1) + "|"]
     for row in [*rows, _mean_row(rows)]:
         lines.append("| " + " | ".join(_formatted(row, 2, 4)) + " |")
     return "\n".join(lines) + "\n"
@@ -191,7 +206,7 @@ def csv_report(rows):
     """CSV with ``COLUMNS``: one line per image, then the mean."""
     text = io.StringIO()
     writer = csv.writer(text, lineterminator="\n")
-    writer.writerow(COLUMNS)
+    writer.writerow(_columns(rows))
     for row in [*rows, _mean_row(rows)]:
         writer.writerow(_formatted(row, 4, 6))
     return text.getvalue()
@@ -218,16 +233,12 @@ NEVER_TRAINED_PHOTOS = {"camera": skdata.camera, "coins": skdata.coins, "moon": 
 
 
 def unseen_bundled_photos(train_config):
-    """``[(name, uint8 RGB)]``: the bundled photos a run of ``train_config`` did not train
-    on: its held-out split of the colour photos when it trained on them, every colour
-    photo when it trained on folders, and the grey photos (as RGB) in any case."""
-    data = train_config.get("data", {})
-    trained = set()
-    if data.get("train", {}).get("folders") is None:  # bundled photos (or unknown: all)
-        sources = hr_sources(None)
-        split = data.get("val", {}).get("split")
-        trained = {s.name for s in (split_held_out(sources, split)[0] if split else sources)}
-    photos = [(name, img) for name, img in default_images() if name not in trained]
+    """``[(name, uint8 RGB)]``: the bundled photos a run of ``train_config`` neither
+    trained on nor chose its checkpoint on: the grey photos (as RGB), and the colour
+    photos too when it trained on folders. A run on the colour photos trained on each of
+    them or validated on it (its held-out split), so none of them is a test image."""
+    trained_on_bundled = train_config.get("data", {}).get("train", {}).get("folders") is None
+    photos = [] if trained_on_bundled else default_images()
     return photos + [(name, np.repeat(load()[..., None], 3, axis=2))
                      for name, load in NEVER_TRAINED_PHOTOS.items()]
 
@@ -235,7 +246,7 @@ def unseen_bundled_photos(train_config):
 @contextmanager
 def _test_sets(folders, train_config=dict):
     """``--data`` folders; else the shared Set5/Set14; else a temporary set of the bundled
-    photos the checkpoint did not train on (``train_config()`` is its config)."""
+    photos the checkpoint neither trained nor validated on (``train_config()`` is its config)."""
     if folders:
         yield _named_folders(folders)
         return
@@ -245,7 +256,7 @@ def _test_sets(folders, train_config=dict):
         return
     photos = unseen_bundled_photos(train_config())
     print(f"no --data and no {SHARED_TEST_DIR}: evaluating on the bundled photos the "
-          f"checkpoint did not train on (bundled held-out: "
+          f"checkpoint neither trained nor validated on (bundled held-out: "
           f"{', '.join(name for name, _ in photos)})")
     with tempfile.TemporaryDirectory() as tmp:
         for name, img in photos:
@@ -258,9 +269,11 @@ def parse_args(argv=None):
     parser.add_argument("--ckpt", required=True, type=Path, help="trained model checkpoint")
     parser.add_argument("--data", nargs="+", type=Path, metavar="FOLDER",
                         help="HR test-set folders (default: shared Set5/HR and Set14/HR, "
-                             "else the bundled photos the checkpoint did not train on)")
+                             "else the bundled photos the checkpoint neither trained nor validated on)")
     parser.add_argument("--out", required=True, type=Path, help="folder for the reports")
     parser.add_argument("--no-crops", action="store_true", help="skip the comparison PNGs")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="also evaluate the self-ensemble (8 flips/rotations, averaged)")
     return parser.parse_args(argv)
 
 
@@ -270,7 +283,8 @@ def main(argv=None):
     model = checkpoint.load_model(args.ckpt)
     train_config = lambda: checkpoint.load_checkpoint(args.ckpt)["config"]  # noqa: E731
     with _test_sets(args.data, train_config) as test_sets:
-        rows = evaluate_model(model, test_sets, args.out, crops=not args.no_crops)
+        rows = evaluate_model(model, test_sets, args.out, crops=not args.no_crops,
+                              ensemble=args.ensemble)
     for set_name in dict.fromkeys(row["set"] for row in rows):
         print(markdown_report(set_name, model, [row for row in rows if row["set"] == set_name]))
     return 0

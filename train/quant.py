@@ -216,9 +216,18 @@ class BinaryAct(nn.Module):
         return binary_sign(x, self.grad)
 
 
+def kernel_pair(kernel_size):
+    """(height, width) of an int or pair kernel size; sides must be odd (centred windows)."""
+    kh, kw = (kernel_size, kernel_size) if isinstance(kernel_size, int) else tuple(kernel_size)
+    if kh % 2 == 0 or kw % 2 == 0 or min(kh, kw) < 1:
+        raise ConfigError(f"kernel size {kernel_size!r}: sides must be odd and >= 1")
+    return kh, kw
+
+
 class BinaryConv2d(nn.Module):
     """+-1 weights on +-1 inputs; padding with -1 (bit 0 of the bipolar encoding).
 
+    ``kernel_size``: an int or (height, width) with odd sides, e.g. 3, 1, (1, 5), (5, 1).
     Returns the exact integer sum; its per-channel scale is applied by the caller.
     """
 
@@ -226,14 +235,15 @@ class BinaryConv2d(nn.Module):
         super().__init__()
         check_choice("binarizer grad", grad, BINARIZER_GRADS)
         check_choice("backend", backend, BACKENDS)
-        self.pad = kernel_size // 2
+        kh, kw = kernel_pair(kernel_size)
+        self.pad = (kw // 2, kw // 2, kh // 2, kh // 2)  # F.pad order: left, right, top, bottom
         self.grad = grad
         if backend == "brevitas":
             self.conv = qnn.QuantConv2d(
-                in_ch, out_ch, kernel_size, bias=False, weight_quant=BipolarWeightQuant,
+                in_ch, out_ch, (kh, kw), bias=False, weight_quant=BipolarWeightQuant,
                 weight_binarizer_grad=grad)
         else:
-            self.conv = nn.Conv2d(in_ch, out_ch, kernel_size, bias=False)
+            self.conv = nn.Conv2d(in_ch, out_ch, (kh, kw), bias=False)
         self.backend = backend
 
     @property
@@ -241,7 +251,7 @@ class BinaryConv2d(nn.Module):
         return self.conv.weight
 
     def forward(self, a):
-        a = F.pad(a, (self.pad,) * 4, value=-1.0)
+        a = F.pad(a, self.pad, value=-1.0)
         if self.backend == "brevitas":
             return self.conv(a)
         return F.conv2d(a, binary_sign(self.conv.weight, self.grad))

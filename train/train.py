@@ -28,9 +28,10 @@ from train.cli import ArgumentParser, command, positive_int, removed_on_failure
 from train.checkpoint import (capture_rng_state, in_channels_of, load_weights,
                               restore_rng_state, save_checkpoint)
 from train.config import build_scheduler, dump_config, load_config, run_dir
-from train.distributed import Processes
 from train.data.datasets import (SRPatchDataset, hr_sources, load_held_out_set, load_test_set,
                                  pixel_digest, split_held_out)
+from train.distill import Distiller
+from train.distributed import Processes
 from train.metrics import calculate_psnr
 from train.registry import ConfigError
 
@@ -115,6 +116,7 @@ class Run:
     iteration: int = 0
     best_psnr: float = None
     elapsed_seconds: float = 0.0
+    distiller: Distiller = None  # DBT teacher when train.distill.teacher is set
 
     def save(self, name):
         """Write a checkpoint (main process); every process must call it."""
@@ -232,7 +234,7 @@ def setup_run(config, resume, processes):
                                  weight_decay=train_opt["weight_decay"])
     scheduler = build_scheduler(config, optimizer)
     run = Run(config, run_dir(config), device, processes, model, trained, optimizer, scheduler,
-              dataset, sampler, val_set)
+              dataset, sampler, val_set, distiller=Distiller.from_config(config, model, device))
     last = run.dir / "last.pth"
     if resume:
         _restore(run, last)
@@ -260,8 +262,12 @@ def _restore(run, path):
 def train_step(run, lr_batch, hr_batch):
     """One optimizer step; returns the loss (on pixels / 255)."""
     train_opt = run.config["train"]
-    sr = run.trained(lr_batch.to(run.device))
-    loss = LOSSES[train_opt["loss"]](sr / 255.0, hr_batch.to(run.device) / 255.0)
+    lr_batch = lr_batch.to(run.device)
+    if run.distiller is None:
+        sr, distill_loss = run.trained(lr_batch), 0.0
+    else:
+        sr, distill_loss = run.distiller(run.model, lr_batch, forward=run.trained)
+    loss = LOSSES[train_opt["loss"]](sr / 255.0, hr_batch.to(run.device) / 255.0) + distill_loss
     run.optimizer.zero_grad(set_to_none=True)
     loss.backward()
     if train_opt["grad_clip"] is not None:

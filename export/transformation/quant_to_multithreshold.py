@@ -4,7 +4,7 @@ FINN's ConvertQONNXtoFINN derives thresholds algebraically and places them at
 (k + 0.5) * scale whatever the Quant's rounding mode; on integer sums over power-of-two
 grids that disagrees with the model at ties and, after absorbing float scales and
 biases, at values within a float32 rounding of a boundary. Here a quantizer and the
-chain of elementwise constant ops in front of it (Mul, Add, PReLU as
+chain of elementwise constant ops in front of it (Mul, Add, Tanh, PReLU as
 GreaterOrEqual/Mul/Where, ...) become one MultiThreshold on the chain's source, an
 integer grid tensor, with thresholds found by *executing the chain itself* (QONNX's own
 node execution, float32) at integer grid points: the result equals the original graph
@@ -21,7 +21,7 @@ from export.transformation.node_exec import CompiledNodes
 from export.transformation.value_grid import GridError, ValueGrid, value_grid
 
 CHAIN_OPS = {"Mul", "Add", "Sub", "Div", "GreaterOrEqual", "Greater", "Less", "LessOrEqual",
-             "Where", "Relu", "Neg", "Max", "Min"}
+             "Where", "Relu", "Neg", "Max", "Min", "Tanh"}
 BISECTION_STEPS = 64
 MONOTONE_SAMPLES = 4096
 

@@ -4,20 +4,16 @@ Here the device is the Verilator simulation of the exported model's RTL
 (``--export``); on a PYNQ board, the overlay (``--bitfile`` with the build's
 ``driver_config.json``). ``--validate`` compares the SR image bit for bit with the
 golden model applied to the whole image. The numbers printed are also written next to
-the SR image, as ``<output>.json``.
+the SR image, as ``<output>.json``. ``--ensemble`` runs the 8 flips/rotations of the
+image on the device and averages them on the host (self-ensemble, train/ensemble.py).
 """
-import hashlib
 import json
 import sys
 from dataclasses import asdict
 from pathlib import Path
 
-import numpy as np
-
-from hw.driver.accelerator import Accelerator
-from train.cli import ArgumentParser, UserError, command, read_onnx
-
-DEFAULT_BUILD = Path("sim_build") / "driver"
+from hw.driver.session import DEFAULT_BUILD, differing_pixels, on_board, simulated, upscale_image
+from train.cli import ArgumentParser, UserError, command
 
 
 def parse_args(argv=None):
@@ -34,38 +30,10 @@ def parse_args(argv=None):
     parser.add_argument("--output", required=True, help="SR PNG to write")
     parser.add_argument("--validate", action="store_true",
                         help="compare with the golden model on the whole image, bit for bit")
+    parser.add_argument("--ensemble", action="store_true",
+                        help="self-ensemble: 8 flips/rotations on the device, averaged here")
     parser.add_argument("--build", default=str(DEFAULT_BUILD), help="simulation build folder")
     return parser.parse_args(argv)
-
-
-def _simulated(args):
-    from hw.driver.simulated import SimulatedDevice, driver_config
-    from export.artifacts import read_export
-
-    model, clock_mhz = read_export(args.export)
-    device = SimulatedDevice(model, Path(args.build), clock_mhz)
-    return driver_config(model, device.design, clock_mhz), device, model
-
-
-def _on_board(args):
-    from hw.driver.device import PynqDevice
-    from hw.driver.simulated import load_config
-
-    if not args.config:
-        raise UserError("--bitfile needs --config (driver_config.json of the build)")
-    config = load_config(Path(args.config))
-    model = _checked_model(args.model, config, args.bitfile) if args.model else None
-    return config, PynqDevice(args.bitfile, config.output), model
-
-
-def _checked_model(path, config, bitfile):
-    """The dataflow model at ``path``, refused unless the bitstream was built from it."""
-    digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
-    if digest != config.model_sha256:
-        raise UserError(f"{bitfile} was built for the model with sha256 "
-                         f"{config.model_sha256[:16]}..., but {path} has {digest[:16]}...: "
-                         "rebuild the bitstream (make bitstream) or pass the matching model")
-    return read_onnx(path)
 
 
 @command
@@ -73,13 +41,13 @@ def main(argv=None):
     args = parse_args(argv)
     from hw.driver.images import default_lr_image, read_lr, write_sr
 
-    config, device, model = _simulated(args) if args.export else _on_board(args)
-    rgb = read_lr(args.input) if args.input else default_lr_image(config.scale)
-    lr = rgb if config.input.frame_shape[-1] == 3 else _luma(rgb)
-    sr, throughput = Accelerator(config, device).upscale(lr)
+    session = (simulated(args.export, args.build) if args.export
+               else on_board(args.bitfile, args.config, args.model))
+    rgb = read_lr(args.input) if args.input else default_lr_image(session.config.scale)
+    lr, sr, throughput = upscale_image(session, rgb, args.ensemble)
     write_sr(args.output, sr, rgb)
-    print("\n".join(throughput.lines(config.scale)))
-    validated = _validate(model, lr, sr) if args.validate else "not checked"
+    print("\n".join(throughput.lines(session.config.scale)))
+    validated = _validate(session.model, lr, sr, args.ensemble) if args.validate else "not checked"
     _write_report(Path(args.output).with_suffix(".json"), throughput, validated)
     return 1 if validated == "FAIL" else 0
 
@@ -90,20 +58,11 @@ def _write_report(path, throughput, validated):
     path.write_text(json.dumps(report, indent=2) + "\n")
 
 
-def _luma(rgb):
-    from train.data.image_io import to_y_uint8
-
-    return to_y_uint8(rgb)
-
-
-def _validate(model, lr, sr):
+def _validate(model, lr, sr, ensemble):
     """"PASS" or "FAIL": the SR image against the golden model, bit for bit."""
-    from hw.driver.simulated import golden_image
-
     if model is None:
         raise UserError("--validate on a board needs --model (the export's dataflow.onnx)")
-    golden = golden_image(model, lr)
-    differing = int(np.count_nonzero(golden != sr))
+    differing = differing_pixels(model, lr, sr, ensemble)
     print(f"validate: {'PASS, bit-exact' if not differing else f'FAIL, {differing} pixels differ'}"
           f" against the golden model on the whole {lr.shape[1]}x{lr.shape[0]} image")
     return "FAIL" if differing else "PASS"

@@ -17,6 +17,12 @@ class Throughput:
     device_seconds: float
     host_seconds: float  # tiling, packing, unpacking, stitching around the device
 
+    @classmethod
+    def total(cls, runs: list["Throughput"]) -> "Throughput":
+        """The throughput of several runs taken together (e.g. the 8 of a self-ensemble)."""
+        return cls(*(sum(getattr(run, field) for run in runs) for field in
+                     ("tiles", "lr_pixels", "device_seconds", "host_seconds")))
+
     def lines(self, scale: int) -> list[str]:
         total = self.device_seconds + self.host_seconds
         rate = lambda seconds: self.tiles / seconds  # noqa: E731

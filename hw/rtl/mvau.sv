@@ -9,9 +9,10 @@
 // Like FINN's input buffer, the first neuron fold reads the input vector from the
 // stream and stores it; the other MH/PE - 1 folds reuse the stored copy, so a
 // vector takes (MW/SIMD)*(MH/PE) cycles, back to back with the next one.
-// Pipeline: issue -> weight/input read -> accumulate (reading search stage 0) ->
-// the other ceil(log2(T + 1)) - 1 threshold-search stages (multithreshold, none
-// when T == 0) -> output register.
+// Pipeline: issue -> weight/input read -> [BINARY: the XNOR-popcount tree's
+// registers, xnor_popcount] -> accumulate (reading search stage 0) -> the other
+// ceil(log2(T + 1)) - 1 threshold-search stages (multithreshold, none when T == 0) ->
+// output register.
 // All stages advance together; a stalled output (valid, not ready) holds them all.
 module mvau #(
   parameter int MW = 8,             // input vector length
@@ -27,7 +28,8 @@ module mvau #(
   parameter int OB = 8,             // output element bits
   parameter int ACT_VAL = 0,
   parameter WEIGHT_FILE = "",     // $readmemh: word nf*SF + sf, lane p at [p*SIMD*WB], input s at [s*WB]
-  parameter THRESHOLD_PREFIX = ""        // search stage memories, see multithreshold
+  parameter THRESHOLD_PREFIX = "",       // search stage memories, see multithreshold
+  parameter int DOT_LEVELS_PER_REG = 2   // BINARY: popcount counter levels per pipeline register
 ) (
   input  logic               ap_clk,
   input  logic               ap_rst_n,
@@ -43,17 +45,17 @@ module mvau #(
   localparam int SF_W = SF > 1 ? $clog2(SF) : 1;
   localparam int NF_W = NF > 1 ? $clog2(NF) : 1;
   localparam int WA_W = SF * NF > 1 ? $clog2(SF * NF) : 1;
-  localparam int PROD_BITS = BINARY ? 2 : IB + 1 + WB;
+  localparam int PROD_BITS = IB + 1 + WB;
+  localparam int COUNT_BITS = $clog2(SIMD + 1);
   localparam int LANE_W_BITS = SIMD * WB;
 
   initial if (MW % SIMD != 0 || MH % PE != 0) $fatal(1, "mvau: SIMD must divide MW and PE must divide MH");
 
-  // One lane's product, exact in PROD_BITS signed bits.
+  // One integer lane's product, exact in PROD_BITS signed bits.
   function automatic logic signed [PROD_BITS-1:0] lane_product(input logic [IB-1:0] x,
                                                                input logic [WB-1:0] w);
     // function-name assignment, not return: yosys 0.23 lacks return
-    if (BINARY) lane_product = PROD_BITS'({1'b0, x[0] ~^ w[0]});
-    else lane_product = PROD_BITS'($signed({IN_SIGNED && x[IB-1], x})) * PROD_BITS'($signed(w));
+    lane_product = PROD_BITS'($signed({IN_SIGNED && x[IB-1], x})) * PROD_BITS'($signed(w));
   endfunction
 
   function automatic logic signed [ACC_BITS-1:0] dot_product(input logic [SIMD*IB-1:0] x,
@@ -89,28 +91,85 @@ module mvau #(
     end
   end
 
-  // power-of-two depths keep every index in range for any fold count
-  logic [SIMD*IB-1:0] input_buffer [2**SF_W];
-  always_ff @(posedge ap_clk)
-    if (issue && reading_stream) input_buffer[sf] <= in_data;
-
-  // ---- read: weights of this fold, and the input word from the stream or the buffer
-  logic [PE*LANE_W_BITS-1:0] weights [2**WA_W];
-  initial $readmemh(WEIGHT_FILE, weights);
+  // ---- read: weights of this fold, and the input word from the stream or the buffer.
+  // A BINARY layer with at most 32 weight words reads its weight ROM after the read
+  // register, as logic: each XNOR lane is then a function of its input bit and the
+  // ROM_BITS address bits, and the popcount's first-level LUTs take the ROM in
+  // (DOT_FIRST_GROUP lanes per LUT6 counter) instead of spending a LUT per weight bit.
+  localparam int ROM_BITS = SF * NF > 1 ? $clog2(SF * NF) : 0;
+  localparam bit ROM_IN_TREE = BINARY && ROM_BITS <= 5;
+  // lanes per first-level counter: 3 lanes of (x, w) fill 6 LUT inputs; a ROM lane takes
+  // 1 input besides the shared address (6 - ROM_BITS lanes; 3 counts better than 4)
+  localparam int DOT_FIRST_GROUP = !ROM_IN_TREE || ROM_BITS == 2 ? 3 : 6 - ROM_BITS;
 
   logic                      read_valid, read_first, read_last;
   logic [NF_W-1:0]           read_nf;
   logic [SIMD*IB-1:0]        read_x;
-  logic [PE*LANE_W_BITS-1:0] read_w;
+  logic [PE*LANE_W_BITS-1:0] read_w;  // the dot stage's weights
+  if (ROM_IN_TREE) begin : rom_in_tree
+    (* rom_style = "logic" *) logic [PE*LANE_W_BITS-1:0] weights [2**WA_W];
+    initial $readmemh(WEIGHT_FILE, weights);
+    logic [WA_W-1:0] read_addr;
+    always_ff @(posedge ap_clk)
+      if (enable) read_addr <= weight_addr;
+    assign read_w = weights[read_addr];
+  end else begin : rom_registered
+    logic [PE*LANE_W_BITS-1:0] weights [2**WA_W];
+    initial $readmemh(WEIGHT_FILE, weights);
+    always_ff @(posedge ap_clk)
+      if (enable) read_w <= weights[weight_addr];
+  end
+  if (SF == 1) begin : one_word_vector
+    // read_x holds the vector through its neuron folds: no buffer, no multiplexer
+    always_ff @(posedge ap_clk)
+      if (issue && reading_stream) read_x <= in_data;
+  end else begin : input_buffer
+    // power-of-two depths keep every index in range for any fold count
+    logic [SIMD*IB-1:0] words [2**SF_W];
+    always_ff @(posedge ap_clk)
+      if (issue && reading_stream) words[sf] <= in_data;
+    always_ff @(posedge ap_clk)
+      if (enable) read_x <= reading_stream ? in_data : words[sf];
+  end
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) read_valid <= 1'b0;
     else if (enable) read_valid <= issue;
     if (enable) begin
-      read_w <= weights[weight_addr];
-      read_x <= reading_stream ? in_data : input_buffer[sf];
       read_first <= sf == '0;
       read_last <= last_sf;
       read_nf <= nf;
+    end
+  end
+
+  // ---- dot products: BINARY counts matching bits in xnor_popcount's pipelined tree, the
+  // read stage's valid and fold bits travelling alongside; integers multiply-add in place
+  logic                      dot_valid, dot_first, dot_last;
+  logic [NF_W-1:0]           dot_nf;
+  logic [PE*ACC_BITS-1:0]    dot;  // lane p at [p*ACC_BITS]
+  if (BINARY) begin : xnor_dot
+    localparam int TAG_BITS = 3 + NF_W;
+    for (genvar p = 0; p < PE; p++) begin : lane
+      logic [COUNT_BITS-1:0] count;
+      logic [TAG_BITS-1:0]   in_tag, tag;  // read stage's {valid, first, last, nf}: lane 0's
+      if (p == 0) begin : control
+        assign in_tag = {read_valid, read_first, read_last, read_nf};
+        assign {dot_valid, dot_first, dot_last, dot_nf} = tag;
+      end else begin : no_control
+        assign in_tag = '0;
+      end
+      xnor_popcount #(.N(SIMD), .FIRST_GROUP(DOT_FIRST_GROUP), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
+                      .TAG_BITS(TAG_BITS)) tree (
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(enable),
+        .x(read_x), .w(read_w[p*LANE_W_BITS +: LANE_W_BITS]), .in_tag(in_tag),
+        .count(count), .out_tag(tag)
+      );
+      assign dot[p*ACC_BITS +: ACC_BITS] = ACC_BITS'(count);
+    end
+  end else begin : int_dot
+    assign {dot_valid, dot_first, dot_last, dot_nf} = {read_valid, read_first, read_last, read_nf};
+    for (genvar p = 0; p < PE; p++) begin : lane
+      assign dot[p*ACC_BITS +: ACC_BITS] =
+          dot_product(read_x, read_w[p*LANE_W_BITS +: LANE_W_BITS]);
     end
   end
 
@@ -119,14 +178,20 @@ module mvau #(
   logic [PE*ACC_BITS-1:0] acc;  // lane p at [p*ACC_BITS]
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) acc_valid <= 1'b0;
-    else if (enable) acc_valid <= read_valid && read_last;
+    else if (enable) acc_valid <= dot_valid && dot_last;
   end
 
-  for (genvar p = 0; p < PE; p++) begin : lane
+  if (SF == 1) begin : one_fold
+    // a single synapse fold: the dot product is the accumulator, no adder
     always_ff @(posedge ap_clk)
-      if (enable && read_valid)
-        acc[p*ACC_BITS +: ACC_BITS] <= (read_first ? '0 : acc[p*ACC_BITS +: ACC_BITS])
-                                       + dot_product(read_x, read_w[p*LANE_W_BITS +: LANE_W_BITS]);
+      if (enable && dot_valid) acc <= dot;
+  end else begin : accumulate
+    for (genvar p = 0; p < PE; p++) begin : lane
+      always_ff @(posedge ap_clk)
+        if (enable && dot_valid)
+          acc[p*ACC_BITS +: ACC_BITS] <= (dot_first ? '0 : acc[p*ACC_BITS +: ACC_BITS])
+                                         + dot[p*ACC_BITS +: ACC_BITS];
+    end
   end
 
   // ---- search each lane's thresholds (stage 0 read with the last accumulation)
@@ -136,7 +201,7 @@ module mvau #(
     .PE(PE), .FOLDS(NF), .VALUE_BITS(ACC_BITS), .T(T), .OB(OB), .ACT_VAL(ACT_VAL),
     .THRESHOLD_PREFIX(THRESHOLD_PREFIX)
   ) activation (
-    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(enable), .fold(read_nf),
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(enable), .fold(dot_nf),
     .in_valid(acc_valid), .values(acc), .out_valid(activated_valid), .out(activated)
   );
 

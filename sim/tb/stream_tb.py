@@ -71,6 +71,7 @@ def run_stream_case(
     stall_prob: float = 0.3,
     seed: int | None = None,
     waves: bool = False,
+    trace_config: Path | None = None,
     **extra: int,
 ) -> None:
     """Pytest side: write the case into ``build_dir`` and run ``test_module`` on the RTL.
@@ -92,7 +93,7 @@ def run_stream_case(
     try:
         run_cocotb(toplevel, sources, test_module, parameters=parameters,
                    extra_env={"TB_CASE": str(case_path)}, simulator=simulator,
-                   build_dir=build_dir / simulator, waves=waves)
+                   build_dir=build_dir / simulator, waves=waves, trace_config=trace_config)
     except (AssertionError, RuntimeError) as error:
         raise type(error)(f"{error} [stimulus seed {seed}: replay with SEED={seed}]") from None
 

@@ -110,3 +110,13 @@ def test_bitstream_built_for_another_model_is_refused(export, tmp_path, capsys):
     assert main(argv) == 2
     assert "was built for the model with sha256 0000000000000000..." in capsys.readouterr().err
     assert not (tmp_path / "sr.png").exists()
+
+
+def test_cli_self_ensemble_is_bit_exact_against_the_golden_ensemble(export, tmp_path, capsys):
+    write_png(tmp_path / "lr.png", real_lr(12, 16))  # not square: rotations change the tiling
+    argv = ["--export", str(export), "--input", str(tmp_path / "lr.png"),
+            "--output", str(tmp_path / "sr.png"), "--build", str(layer_dir("driver_sim"))]
+    assert main([*argv, "--validate", "--ensemble"]) == 0
+    out = capsys.readouterr().out
+    # 8 runs of 2 tiles (1 x 2 upright, 2 x 1 rotated), counted together
+    assert "validate: PASS, bit-exact" in out and out.startswith("16 tiles, 1536 LR pixels")

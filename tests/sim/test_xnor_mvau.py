@@ -14,6 +14,7 @@ CONFIGS = {
     "full_fold_popcount": (16, 8, 16, 8, None, 0),
     "no_fold_t1": (12, 6, 1, 1, 1, 0),
     "mid_fold_t3": (24, 12, 4, 3, 3, -1),
+    "one_word_vector_t1": (16, 8, 16, 2, 1, 0),  # SF 1, NF 4: the word held, no buffer
 }
 CASES = [
     simulator_case(name, simulator)

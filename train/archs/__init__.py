@@ -1,5 +1,5 @@
 """Network architectures, built from YAML options through ``ARCH_REGISTRY``."""
-from train.archs import binary_sr  # noqa: F401  (registers the architectures)
+from train.archs import bam, bbcu, binary_sr, binsr, btm, frb, frbt  # noqa: F401  (registers them)
 from train.registry import ARCH_REGISTRY, ConfigError
 
 

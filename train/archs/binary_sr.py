@@ -26,7 +26,7 @@ from train.quant import (ActQuant, BinaryAct, BinaryConv2d, IntConv2d, check_cho
 from train.registry import ARCH_REGISTRY
 
 PIXEL_SCALE_LOG2 = -8  # pixels enter as p / 256: exact uint8 on a power-of-two grid
-ACTIVATIONS = ("none", "relu", "prelu", "rprelu")
+ACTIVATIONS = ("none", "relu", "prelu", "rprelu", "tanh")
 GLOBAL_SKIPS = ("bicubic", "nearest")
 BICUBIC_TAPS = 5  # LR taps per axis covering every phase of x2, x3 and x4
 BICUBIC_FRAC_BITS = 12  # x2 and x4 phase weights are exact on this grid; x3 is rounded
@@ -59,7 +59,7 @@ class RPReLU(nn.Module):
 def make_activation(kind, channels):
     check_choice("activation", kind, ACTIVATIONS)
     return {"none": nn.Identity, "relu": lambda c: nn.ReLU(), "prelu": MonotonePReLU,
-            "rprelu": RPReLU}[kind](channels)
+            "rprelu": RPReLU, "tanh": lambda c: nn.Tanh()}[kind](channels)
 
 
 AFFINES = ("mean_abs", "learned", "batchnorm")
@@ -120,23 +120,26 @@ class BinaryResBlock(nn.Module):
     """``convs`` binary units, their output quantized onto the residual grid, integer add.
 
     convs=2 is the SRResNet/EDSR block; convs=1 puts a residual around every binary conv
-    (BAM/BTM/BBCU style), which keeps full information flow through a binary body.
+    (a residual around every binary conv, as in BBCU), which keeps full information flow through
+    a binary body. ``post_add_act`` is applied to the sum before it is requantized (BBCU's
+    position option); monotone, so it folds into the thresholds of ``res_quant``.
     """
 
     def __init__(self, channels, convs, inner_act, out_act, affine, weight_grad, act_grad,
-                 branch_bits, res_bits, res_scale_log2, backend):
+                 branch_bits, res_bits, res_scale_log2, backend, post_add_act="none"):
         super().__init__()
         acts = [inner_act] * (convs - 1) + [out_act]
         self.units = nn.ModuleList(
             BinaryConvUnit(channels, a, affine, weight_grad, act_grad, backend) for a in acts)
         self.branch_quant = ActQuant(branch_bits, res_scale_log2, True, backend)
         self.res_quant = ActQuant(res_bits, res_scale_log2, True, backend)
+        self.post_add_act = make_activation(post_add_act, channels)
 
     def forward(self, r):
         z = r
         for unit in self.units:
             z = unit(z)
-        return self.res_quant(r + self.branch_quant(z))
+        return self.res_quant(self.post_add_act(r + self.branch_quant(z)))
 
 
 def bicubic_phase_weights(scale):
@@ -198,7 +201,8 @@ class BinarySR(nn.Module):
                  head_act="prelu", inner_act="prelu", out_act="none", affine="batchnorm",
                  weight_grad="clipped_ste", act_grad="approx_sign", weight_bits=8,
                  res_bits=8, branch_bits=8, res_scale_log2=-6, tail_bits=9,
-                 long_skip=True, global_skip="bicubic", tail_init_gain=0.1, backend="brevitas"):
+                 long_skip=True, global_skip="bicubic", tail_init_gain=0.1, backend="brevitas",
+                 post_add_act="none", input_gain_log2=0):
         super().__init__()
         if scale not in (2, 3, 4):
             raise ValueError(f"scale must be 2, 3 or 4, got {scale}")
@@ -209,13 +213,16 @@ class BinarySR(nn.Module):
         require_exact_accumulation("head", 9 * in_channels, 8, weight_bits)
         require_exact_accumulation("tail", 9 * channels, res_bits, weight_bits)
         self.in_quant = ActQuant(8, PIXEL_SCALE_LOG2, False, backend)
-        self.head = IntConv2d(in_channels, channels, 3, weight_bits, 8, PIXEL_SCALE_LOG2, False,
-                              backend)
+        # BBCU's residual alignment: the head sees pixels * 2**input_gain_log2 (an exact shift
+        # of the uint8 grid) and the tail output is divided by the same power of two
+        self.input_gain_log2 = input_gain_log2
+        self.head = IntConv2d(in_channels, channels, 3, weight_bits, 8,
+                              PIXEL_SCALE_LOG2 + input_gain_log2, False, backend)
         self.head_act = make_activation(head_act, channels)
         self.head_quant = ActQuant(res_bits, res_scale_log2, True, backend)
         self.body = nn.ModuleList(
             BinaryResBlock(channels, convs_per_block, inner_act, out_act, affine, weight_grad,
-                           act_grad, branch_bits, res_bits, res_scale_log2, backend)
+                           act_grad, branch_bits, res_bits, res_scale_log2, backend, post_add_act)
             for _ in range(blocks))
         self.skip_quant = ActQuant(res_bits, res_scale_log2, True, backend) if long_skip else None
         self.tail = IntConv2d(channels, out_ch, 3, weight_bits, res_bits, res_scale_log2, True,
@@ -233,13 +240,15 @@ class BinarySR(nn.Module):
 
     def forward(self, pixels):
         x = self.in_quant(pixels * 2.0 ** PIXEL_SCALE_LOG2)
-        r0 = self.head_quant(self.head_act(self.head(x)))
+        gain = 2.0 ** self.input_gain_log2
+        r0 = self.head_quant(self.head_act(self.head(x * gain if self.input_gain_log2 else x)))
         r = r0
         for block in self.body:
             r = block(r)
         if self.skip_quant is not None:
             r = self.skip_quant(r + r0)
-        y = self.tail_quant(self.tail(r))
+        y = self.tail(r)
+        y = self.tail_quant(y / gain if self.input_gain_log2 else y)
         y = self.out_quant(y + self.global_skip(x))
         return F.pixel_shuffle(y, self.scale) * 2.0 ** -PIXEL_SCALE_LOG2
 

@@ -94,10 +94,9 @@ def hr_sources(folders):
 
 
 def as_hr_sources(sources):
-    """``sources`` if already ``[HRSource]``, else ``hr_sources(sources)``."""
-    if sources is not None and not isinstance(sources, (str, os.PathLike)) and \
-            all(isinstance(source, HRSource) for source in sources) and len(sources):
-        return list(sources)
+    """``sources`` if already a list of ``HRSource``, else ``hr_sources(sources)``."""
+    if isinstance(sources, list) and sources and all(isinstance(s, HRSource) for s in sources):
+        return sources
     return hr_sources(sources)
 
 
@@ -119,7 +118,8 @@ def split_held_out(sources, count):
 
 def pixel_digest(img):
     """SHA-1 of an image's shape and pixels: equal images, wherever they are stored."""
-    return hashlib.sha1(repr(img.shape).encode() + np.ascontiguousarray(img).tobytes()).hexdigest()
+    data = repr(img.shape).encode() + np.ascontiguousarray(img).tobytes()
+    return hashlib.sha1(data).hexdigest()
 
 
 def _check_color(color):
@@ -141,15 +141,16 @@ def bicubic_lr(hr, scale):
     return imresize(modcrop(hr, scale), 1.0 / scale)
 
 
-def load_image_pair_from_array(name, hr_rgb, scale, color, lr_rgb=None):
-    """``(name, lr, hr)`` in ``color`` from an RGB/grey HR image; LR made if not given."""
+def load_image_pair_from_array(name, hr_rgb, scale, color, lr_rgb=None, lr_label=None):
+    """``(name, lr, hr)`` in ``color`` from an RGB/grey HR image; LR made if not given
+    (a given LR of the wrong size is refused naming ``lr_label``, else ``name``)."""
     _check_color(color)
     hr_rgb = modcrop(hr_rgb, scale)
     if lr_rgb is None:
         lr_rgb = bicubic_lr(hr_rgb, scale)
     expected = (hr_rgb.shape[0] // scale, hr_rgb.shape[1] // scale)
     if lr_rgb.shape[:2] != expected:
-        raise ImageSizeError(f"{name}: LR image is {lr_rgb.shape[1]}x{lr_rgb.shape[0]}, "
+        raise ImageSizeError(f"{lr_label or name}: LR image is {lr_rgb.shape[1]}x{lr_rgb.shape[0]}, "
                              f"expected {expected[1]}x{expected[0]} for x{scale} of the "
                              f"modcropped HR")
     return name, _convert_color(lr_rgb, color), _convert_color(hr_rgb, color)
@@ -170,10 +171,7 @@ def load_test_pair(label, name, hr_rgb, scale, color, lr_rgb=None, lr_label=None
     if min(height, width) < min_test_size(scale):
         raise ImageTooSmallError(f"test image {label} is {width}x{height}; x{scale} PSNR/SSIM "
                                  f"need at least {min_test_size(scale)} pixels per side")
-    try:
-        return load_image_pair_from_array(name, hr_rgb, scale, color, lr_rgb)
-    except ImageSizeError as err:
-        raise ImageSizeError(f"{lr_label or label}: {str(err).split(': ', 1)[1]}") from None
+    return load_image_pair_from_array(name, hr_rgb, scale, color, lr_rgb, lr_label)
 
 
 def load_test_set(folder, scale, color="y"):
