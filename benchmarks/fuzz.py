@@ -14,8 +14,9 @@ resets from the configuration's stimulus seed) must equal it exactly, with no ex
 word, and a stall-free frame must take the cycles of the layer's cycle model.
 
 Compile cost dominates: Icarus builds a layer in well under a second, Verilator in
-tens of seconds, so the default runs every ``--verilator-every``-th configuration in
-Verilator and the rest in Icarus; the report counts both. Results:
+tens of seconds, so the default runs every ``--verilator-every``-th round over the ten
+kinds in Verilator (the first round included) and the rest in Icarus; the report
+counts both. Results:
 ``benchmarks/results/fuzz.{md,json}`` (counts per kind and simulator, seed, date, machine).
 """
 import argparse
@@ -186,14 +187,17 @@ def run_campaign(n: int, seed: int, *, start: int = 0, simulator: str | None = N
                  verilator_every: int = DEFAULT_VERILATOR_EVERY, minutes: float | None = None,
                  log=print) -> Campaign:
     """Configurations start .. start+n-1 (fewer when ``minutes`` run out). ``simulator``
-    None runs every ``verilator_every``-th in Verilator, the others in Icarus."""
+    None runs every ``verilator_every``-th round over the kinds in Verilator (round 0
+    first), the others in Icarus."""
     campaign = Campaign(seed)
     deadline = None if minutes is None else time.monotonic() + 60 * minutes
     for index in range(start, start + n):
         if deadline is not None and time.monotonic() > deadline:
             log(f"time budget of {minutes:g} min used: stopping after {campaign.total} configs")
             break
-        sim = simulator or ("verilator" if index % verilator_every == 0 else "icarus")
+        # whole rounds over the kinds, so that every kind gets its share of Verilator
+        in_verilator = (index // len(KINDS)) % verilator_every == 0
+        sim = simulator or ("verilator" if in_verilator else "icarus")
         kind, failure = run_config(seed, index, sim)
         campaign.ran[kind, sim] += 1
         if failure is None:
@@ -226,7 +230,7 @@ def report(campaign: Campaign, args, elapsed: float, info: dict) -> tuple[str, d
 
 `python -m benchmarks.fuzz --n {args.n} --seed {campaign.seed} --start {args.start}`
 ({'every configuration in ' + args.simulator if args.simulator else
-  f'every {args.verilator_every}th configuration in Verilator, the others in Icarus'}).
+  f'every {args.verilator_every}th round over the kinds in Verilator, the others in Icarus'}).
 
 {machine_line(info)}
 

@@ -13,6 +13,7 @@ import numpy as np
 from cocotb.clock import Clock
 from cocotb.simtime import get_sim_time
 from cocotb.triggers import Event, FallingEdge, ReadOnly, RisingEdge
+from cocotb.types import Logic
 
 CLOCK_PERIOD_NS = 10
 TB_CASE_ENV = "TB_CASE"
@@ -48,6 +49,13 @@ async def reset(dut, cycles: int = 4) -> None:
         await RisingEdge(dut.ap_clk)
     await FallingEdge(dut.ap_clk)
     dut.ap_rst_n.value = 1
+
+
+def word_value(tdata) -> int:
+    """The unsigned value of a TDATA signal, also one bit wide (a ``Logic``, not a
+    ``LogicArray``); raises on X/Z bits: an undefined output is a failure."""
+    value = tdata.value
+    return int(value) if isinstance(value, Logic) else value.to_unsigned()
 
 
 def sim_cycles(period_ns: int = CLOCK_PERIOD_NS) -> int:
@@ -121,8 +129,7 @@ class AxisMonitor:
             if self.tvalid.value:
                 self.offered.reached(len(words))
             if self.tready.value and self.tvalid.value:
-                # to_unsigned raises on X/Z bits: an undefined output is a failure
-                words.append(self.tdata.value.to_unsigned())
+                words.append(word_value(self.tdata))
                 self.transfer_cycles.append(sim_cycles())
             await FallingEdge(self.clock)
         self.tready.value = 0
@@ -138,7 +145,7 @@ class AxisMonitor:
         for _ in range(cycles):
             await ReadOnly()
             if self.tvalid.value:
-                word = self.tdata.value.to_unsigned()
+                word = word_value(self.tdata)
                 assert extra < len(next_frame) and word == next_frame[extra], (
                     f"{self.tdata._name}: extra word {extra} after the {received} expected "
                     f"words is {word:#x}, not the next frame's {extra}th word")

@@ -156,6 +156,6 @@ def test_cli_refuses_a_checkpoint_that_does_not_fit_its_config(tmp_path, capsys)
     ckpt = tmp_path / "model.pth"
     write_checkpoint(ckpt, {"type": "BinarySRResNet", "channels": 8, "blocks": 1},
                      trained_like("BinarySRResNet", 2, 1, seed=5, channels=4))
-    assert main(["--ckpt", str(ckpt), "--out", str(tmp_path / "export")]) == 1
+    assert main(["--ckpt", str(ckpt), "--out", str(tmp_path / "export")]) == 2  # bad input: exit code 2, as every command
     assert f"checkpoint {ckpt} does not fit the model" in capsys.readouterr().err
     assert not (tmp_path / "export").exists()

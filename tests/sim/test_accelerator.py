@@ -1,5 +1,6 @@
 """The stitched accelerator: the RTL of a whole exported model, co-simulated on real image
-tiles with idles, backpressure and a mid-frame reset, exact against the golden model."""
+tiles with idles, backpressure and resets, exact against the golden model, its frame
+interval bounded by the cycle model."""
 import sys
 from pathlib import Path
 
@@ -45,6 +46,45 @@ def rgb_x3(tmp_path_factory):
                     in_channels=3, channels=6, blocks=1, convs_per_block=1)
 
 
+def refill(model, layer: str) -> tuple[int, int]:
+    """(rows, pixels) of real input the window generator of ``layer`` (an MVAU's producer,
+    or the layer itself) reads before its first window: (K-1) rows + K pixels of the padded
+    frame, less the top rows and left pixels of padding, which need no input."""
+    node = model.get_node_from_name(layer)
+    if not node.op_type.startswith("ConvolutionInputGenerator"):
+        node = model.find_producer(node.input[0])
+    if node is None or not node.op_type.startswith("ConvolutionInputGenerator"):
+        return 0, 1
+    kernel = getCustomOp(node).get_nodeattr("ConvKernelDim")[0]
+    padding = model.find_producer(node.input[0])
+    top, left = (getCustomOp(padding).get_nodeattr("Padding")[:2]
+                 if padding is not None and padding.op_type.startswith("FMPadding") else (0, 0))
+    return kernel - 1 - top, kernel - left
+
+
+def assert_interval_follows_the_cycle_model(model, result):
+    """The measured frame interval lies near the model's cycles M (the slowest layer's
+    cycles per frame); on an H x W LR frame the bottleneck spends F = M / (H W) cycles per
+    pixel:
+
+    - at least M - M/H: M counts what successive frames overlap: the bottleneck's
+      pipeline latency (a few cycles), window fill (under a row) or, for DepthToSpace,
+      the drain of its last row (one of H + 1 rows);
+    - at most M + R M/H + P F: at each frame boundary the bottleneck may wait while the
+      window generator in front of it refills with R rows + P pixels of the next frame
+      (``refill``), made by the layer before it in at most F cycles a pixel (it is no
+      slower than the bottleneck).
+    """
+    height, width = result.frame_shape[1:3]
+    cycles = result.model_interval_cycles
+    rows, pixels = refill(model, result.bottleneck)
+    low = cycles - cycles / height
+    high = cycles + rows * cycles / height + pixels * cycles / (height * width)
+    assert low <= result.frame_interval_cycles <= high, (
+        f"{result.frame_interval_cycles} cycles per frame, outside [{low:.0f}, {high:.0f}] "
+        f"around the cycle model's {cycles} (bottleneck {result.bottleneck})")
+
+
 @pytest.mark.parametrize("simulator", [
     "verilator", pytest.param("icarus", marks=[pytest.mark.slow, simulator_mark("icarus")])])
 def test_default_architecture_is_exact_in_rtl(y_x2, simulator):
@@ -52,11 +92,13 @@ def test_default_architecture_is_exact_in_rtl(y_x2, simulator):
     assert any(inst.kind == "DWC" for inst in design.instances)  # folds differ across layers
     result = cosimulate(y_x2, real_tiles(y_x2), layer_dir(f"accel_y_x2_{simulator}"),
                         simulator=simulator, design=design)
-    assert result.frames == 2 and result.frame_interval_cycles > 0
+    assert result.frames == 2
+    assert_interval_follows_the_cycle_model(y_x2, result)
 
 
 def test_rgb_x3_edsr_is_exact_in_rtl(rgb_x3):
-    cosimulate(rgb_x3, real_tiles(rgb_x3), layer_dir("accel_rgb_x3"))
+    assert_interval_follows_the_cycle_model(
+        rgb_x3, cosimulate(rgb_x3, real_tiles(rgb_x3), layer_dir("accel_rgb_x3")))
 
 
 def test_skip_fifos_cover_the_window_fill_of_the_long_branch(y_x2):

@@ -9,9 +9,10 @@ from sim.runner import simulator_case
 FRAMES = 2
 WORDS = 40
 # (depth, width); heavy backpressure fills the FIFO
-CONFIGS = {"depth_1": (1, 3), "depth_4": (4, 8), "depth_5": (5, 70)}
+# (1-bit words: TDATA is a single bit, which Icarus hands to cocotb as a Logic, not an array)
+CONFIGS = {"depth_1": (1, 3), "depth_4": (4, 8), "depth_5": (5, 70), "width_1": (2, 1)}
 RUNS = [simulator_case("depth_1", "verilator"), simulator_case("depth_4", "verilator"),
-        simulator_case("depth_5", "icarus")]
+        simulator_case("depth_5", "icarus"), simulator_case("width_1", "icarus")]
 
 
 @pytest.mark.parametrize("config, simulator", RUNS)
