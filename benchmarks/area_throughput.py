@@ -19,9 +19,9 @@ import matplotlib.pyplot as plt  # noqa: E402
 from qonnx.core.modelwrapper import ModelWrapper  # noqa: E402
 
 from benchmarks.common import RESULTS_DIR, machine_info, machine_line, write_result  # noqa: E402
-from export.artifacts import DATAFLOW_FILE  # noqa: E402
 from export.build import ExportConfig, export_model  # noqa: E402
 from hw.area_report import XC7Z020, area_table, instance_areas  # noqa: E402
+from hw.artifacts import DATAFLOW_FILE  # noqa: E402
 from hw.stitch import stitch  # noqa: E402
 from train.checkpoint import load_model  # noqa: E402
 

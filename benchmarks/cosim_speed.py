@@ -22,10 +22,10 @@ from xml.etree import ElementTree
 from qonnx.core.modelwrapper import ModelWrapper
 
 from benchmarks.common import machine_info, machine_line, write_result
-from export.artifacts import DATAFLOW_FILE
 from export.build import ExportConfig, export_model
-from hw.driver.simulated import SimulatedDevice
+from hw.artifacts import DATAFLOW_FILE
 from sim.accelerator import cosimulate, golden_frames, real_tiles
+from sim.device import SimulatedDevice
 from sim.runner import REPO_ROOT
 from sim.tb.axis import CLOCK_PERIOD_NS
 

@@ -17,8 +17,8 @@ import torch
 from qonnx.core.modelwrapper import ModelWrapper
 
 from benchmarks.common import machine_info, machine_line, write_result
-from export.artifacts import DATAFLOW_FILE
 from export.build import ExportConfig, export_model
+from hw.artifacts import DATAFLOW_FILE
 from sim.golden.graph import run_graph
 from train.checkpoint import load_model
 from train.data.datasets import load_test_set

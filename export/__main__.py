@@ -7,10 +7,11 @@ from dataclasses import asdict
 from pathlib import Path
 
 from export.build import STEP_NAMES, ExportConfig, export_model
-from export.equivalence import EquivalenceError, check_chain, real_frame
+from export.equivalence import EquivalenceError, check_chain
 from export.summary import write_summary
 from train.checkpoint import load_model
 from train.cli import ArgumentParser, command, one_line, positive_float
+from train.data.datasets import real_frame
 
 VERIFICATION_FILE = "verification.json"
 

@@ -17,7 +17,7 @@ from qonnx.transformation.extract_conv_bias import ExtractBiasFromConv
 from qonnx.transformation.general import GiveUniqueNodeNames, RemoveUnusedTensors
 from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
 
-from export.artifacts import (CONFIG_FILE, DATAFLOW_FILE, INTERMEDIATE_DIR, QONNX_FILE,
+from hw.artifacts import (CONFIG_FILE, DATAFLOW_FILE, INTERMEDIATE_DIR, QONNX_FILE,
                               staged_folder)
 from export.qonnx_export import export_qonnx_model
 from export.transformation.infer_depth_to_space import InferDepthToSpaceLayer

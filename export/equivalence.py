@@ -11,11 +11,8 @@ import torch
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.core.onnx_exec import execute_onnx
 
-from export.artifacts import CONFIG_FILE, DATAFLOW_FILE, INTERMEDIATE_DIR, QONNX_FILE
+from hw.artifacts import CONFIG_FILE, DATAFLOW_FILE, INTERMEDIATE_DIR, QONNX_FILE
 from sim.golden.graph import first_divergence, run_graph, tensor_order
-from train.cli import UserError
-from train.data.datasets import default_images
-from train.data.image_io import to_y_uint8
 
 
 @dataclass
@@ -27,18 +24,6 @@ class StageResult:
 
 class EquivalenceError(AssertionError):
     """Some stage of the export does not reproduce the Brevitas model exactly."""
-
-
-def real_frame(height, width, channels, index=0):
-    """An LR-sized crop (uint8, 1xCxHxW) of a bundled natural photo: real image
-    statistics, no download, reproducible."""
-    name, rgb = default_images()[index]
-    img = to_y_uint8(rgb)[..., None] if channels == 1 else rgb
-    top, left = (img.shape[0] - height) // 2, (img.shape[1] - width) // 2
-    if top < 0 or left < 0:
-        raise UserError(f"frame {height}x{width} is larger than the bundled photo {name} "
-                        f"({img.shape[0]}x{img.shape[1]}) it is cut from for verification")
-    return np.ascontiguousarray(img[top:top + height, left:left + width].transpose(2, 0, 1)[None])
 
 
 def _nchw_input_for(model, pixels):

@@ -14,10 +14,10 @@ import networkx as nx
 from qonnx.core.modelwrapper import ModelWrapper
 
 from export.__main__ import VERIFICATION_FILE, finisher
-from export.artifacts import CONFIG_FILE, DATAFLOW_FILE
 from export.build import ExportConfig, export_model
-from export.equivalence import real_frame
+from hw.artifacts import CONFIG_FILE, DATAFLOW_FILE
 from train.checkpoint import load_model
+from train.data.datasets import real_frame
 from train.quick_run import NOTEBOOK_CONFIG, REPO_ROOT, save_figure, trained
 
 NOTEBOOK_FRAME = (16, 16)  # LR pixels per accelerator frame: short co-simulations

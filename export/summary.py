@@ -6,9 +6,11 @@ import numpy as np
 from qonnx.core.datatype import DataType
 from qonnx.custom_op.registry import getCustomOp
 
+from hw.graph import op_kind
+
 
 def layer_kind(node, op) -> str:
-    if node.op_type.startswith("MVAU"):
+    if op_kind(node) == "MVAU":
         return "binary MVAU" if op.get_nodeattr("binaryXnorMode") else "integer MVAU"
     return node.op_type
 
@@ -37,9 +39,9 @@ def _threshold_bits(node, model):
 def layer_row(node, model, lr_pixels):
     op = getCustomOp(node)
     binary_ops = int_macs = weight_bits = threshold_bits = 0
-    if node.op_type.startswith("MVAU"):
+    if op_kind(node) == "MVAU":
         binary_ops, int_macs, weight_bits, threshold_bits = _mvau_costs(node, op, model)
-    elif node.op_type.startswith("Thresholding"):
+    elif op_kind(node) == "Thresholding":
         threshold_bits = _threshold_bits(node, model)
     return {
         "name": node.name,

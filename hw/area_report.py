@@ -10,8 +10,8 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from export.artifacts import DATAFLOW_FILE, staged_folder
 from hw.area import synth_area, yosys_available
+from hw.artifacts import DATAFLOW_FILE, staged_folder
 from hw.bitstream.project import relocate
 from hw.stitch import Design, stitch
 from train.cli import ArgumentParser, UserError, command, existing_folder, one_line, read_onnx

@@ -3,7 +3,7 @@
 Every layer is a hand-written core in ``hw/rtl`` behind a generated wrapper with
 FINN's AXI-Stream ports (``hw/templates/stream_layer.sv.j2``), its constants in
 ``$readmemh`` files. This module holds what all layer kinds need: width
-arithmetic, word packing, threshold clipping, headers, and file writing.
+arithmetic, threshold clipping, headers, and file writing.
 """
 from dataclasses import dataclass
 from pathlib import Path
@@ -11,7 +11,7 @@ from pathlib import Path
 import jinja2
 import numpy as np
 
-from sim.golden.thresholding import integer_thresholds
+from hw.stream import StreamFormat, integer_thresholds
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 
@@ -22,24 +22,6 @@ _TEMPLATES = jinja2.Environment(
     lstrip_blocks=True,
     keep_trailing_newline=True,
 )
-
-
-@dataclass(frozen=True)
-class StreamFormat:
-    """One AXI stream: ``per_word`` elements of ``elem_bits`` each, element 0 at the LSBs."""
-
-    elem_bits: int
-    per_word: int
-    signed: bool
-
-    @property
-    def data_bits(self) -> int:
-        return self.elem_bits * self.per_word
-
-    @property
-    def tdata_bits(self) -> int:
-        """TDATA width: FINN pads stream words to whole bytes (padding bits are zero)."""
-        return -(-self.data_bits // 8) * 8
 
 
 @dataclass(frozen=True)
@@ -58,25 +40,6 @@ class GeneratedLayer:
     @property
     def wrapper(self) -> Path:
         return self.sources[-1]
-
-
-def pack_words(values, elem_bits: int, per_word: int) -> list[int]:
-    """Pack the row-major flattening of ``values`` into words of ``per_word`` elements.
-
-    Element 0 of a word goes to bits [0, elem_bits) (FINN's order); negative values
-    are stored in two's complement. ValueError if a value does not fit.
-    """
-    flat = np.asarray(values).reshape(-1)
-    if flat.size % per_word:
-        raise ValueError(f"{flat.size} elements do not fill words of {per_word}")
-    if flat.size and (flat.min() < -(1 << (elem_bits - 1)) or flat.max() >= 1 << elem_bits):
-        raise ValueError(f"values in [{flat.min()}, {flat.max()}] do not fit {elem_bits} bits")
-    mask = (1 << elem_bits) - 1
-    fields = [int(v) & mask for v in flat]
-    return [
-        sum(field << (i * elem_bits) for i, field in enumerate(fields[start:start + per_word]))
-        for start in range(0, len(fields), per_word)
-    ]
 
 
 def int_range(bits: int, signed: bool) -> tuple[int, int]:
@@ -143,12 +106,13 @@ def write_search_memories(prefix: Path, steps: np.ndarray, pe: int, value_bits: 
     stages = search_stages(n_steps)
     padded = np.pad(steps, ((0, 0), (0, 2**stages - 1 - n_steps)), constant_values=never_passed)
     files = []
+    words = StreamFormat(value_bits, pe)
     for stage in range(stages):
         asked = ((2 * np.arange(2**stage) + 1) << (stages - 1 - stage)) - 1
         # (C, 2**s) -> (fold, r, lane): word f*2**s + r, lane p
         table = padded[:, asked].reshape(channels // pe, pe, 2**stage).transpose(0, 2, 1)
-        files.append(write_memh(search_stage_file(prefix, stage), pack_words(table, value_bits, pe),
-                                pe * value_bits, header_text))
+        files.append(write_memh(search_stage_file(prefix, stage), words.pack_words(table),
+                                words.data_bits, header_text))
     return tuple(files)
 
 

@@ -13,7 +13,8 @@ from qonnx.custom_op.registry import getCustomOp
 
 from hw import (depth_to_space, duplicate_streams, elementwise_add, fmpadding, mvau,
                 sliding_window, thresholding)
-from hw.codegen import StreamFormat
+from hw.graph import op_kind
+from hw.stream import StreamFormat
 from train.cli import UserError
 
 BIPOLAR = DataType["BIPOLAR"]
@@ -26,7 +27,6 @@ class Port:
     name: str
     tensor: str
     stream: StreamFormat
-    tdata_bits: int
 
 
 @dataclass
@@ -53,16 +53,15 @@ def _stream(model, tensor, per_word):
 
 def _raw_port(model, name, tensor, per_word):
     """Port of a hand-written module: TDATA is exactly per_word elements wide."""
-    stream = _stream(model, tensor, per_word)
-    return Port(name, tensor, stream, stream.data_bits)
+    return Port(name, tensor, _stream(model, tensor, per_word).unpadded())
 
 
 def _generated(layer, node, exp_cycles, kind):
     """Instance of a generated wrapper (ports padded to whole bytes, as FINN does)."""
     return Instance(
         name=node.name, module=layer.name, parameters={}, sources=list(layer.sources),
-        inputs=[Port("in0_V", node.input[0], layer.in_stream, layer.in_stream.tdata_bits)],
-        outputs=[Port("out0_V", node.output[0], layer.out_stream, layer.out_stream.tdata_bits)],
+        inputs=[Port("in0_V", node.input[0], layer.in_stream)],
+        outputs=[Port("out0_V", node.output[0], layer.out_stream)],
         exp_cycles=exp_cycles, kind=kind)
 
 
@@ -205,7 +204,7 @@ ADAPTERS = {
 
 def instance_for(node, model, out_dir: Path) -> Instance:
     """The RTL instance of dataflow node ``node``; UnsupportedLayerError if none exists."""
-    adapter = ADAPTERS.get(node.op_type.removesuffix("_rtl").removesuffix("_hls"))
+    adapter = ADAPTERS.get(op_kind(node))
     if adapter is None:
         raise UnsupportedLayerError(
             f"{node.name}: no RTL layer for op type {node.op_type}; supported: "

@@ -8,11 +8,12 @@ from pathlib import Path
 import numpy as np
 
 from hw.codegen import (
-    GeneratedLayer, StreamFormat, header, int_range, output_bits, pack_words, search_stages,
+    GeneratedLayer, header, int_range, output_bits, search_stages,
     signed_bits, threshold_steps, write_memh, write_search_memories, write_wrapper,
 )
 from hw import xnor_popcount
 from hw.folding import RTL_DIR, check_divides
+from hw.stream import StreamFormat
 
 CORE = "mvau"
 CORE_SOURCES = (RTL_DIR / "multithreshold.sv", *xnor_popcount.SOURCES, RTL_DIR / "mvau.sv")
@@ -100,7 +101,7 @@ def _weight_words(weights: np.ndarray, simd: int, pe: int, elem_bits: int) -> li
     """Weight memory: word nf*SF + sf holds weights[sf*SIMD + s, nf*PE + p], lane p major."""
     mw, mh = weights.shape
     folded = weights.reshape(mw // simd, simd, mh // pe, pe).transpose(2, 0, 3, 1)
-    return pack_words(folded, elem_bits, pe * simd)
+    return StreamFormat(elem_bits, pe * simd).pack_words(folded)
 
 
 def _generate(

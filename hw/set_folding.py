@@ -10,6 +10,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
 from hw.folding import divisors, smallest_fold
+from hw.graph import op_kind
 
 
 def _pixels(model, tensor):
@@ -20,7 +21,7 @@ def _window_channels(model, node):
     """Input channels of the MVAU's window (its SWG's channels), else MW."""
     producer = model.find_producer(node.input[0])
     op = getCustomOp(node)
-    if producer is not None and producer.op_type.startswith("ConvolutionInputGenerator"):
+    if producer is not None and op_kind(producer) == "ConvolutionInputGenerator":
         return getCustomOp(producer).get_nodeattr("IFMChannels")
     return op.get_nodeattr("MW")
 
@@ -39,8 +40,8 @@ def _fold_mvau(model, node, target):
 def _fold_window_producers(model, node, simd):
     """SWG (and the FMPadding before it) stream SIMD elements per word, like the MVAU."""
     producer = model.find_producer(node.input[0])
-    while producer is not None and producer.op_type.startswith(
-            ("ConvolutionInputGenerator", "FMPadding")):
+    while producer is not None and op_kind(producer) in ("ConvolutionInputGenerator",
+                                                         "FMPadding"):
         getCustomOp(producer).set_nodeattr("SIMD", simd)
         producer = model.find_producer(producer.input[0])
 
@@ -78,7 +79,7 @@ class SetFolding(Transformation):
 
     def apply(self, model):
         for node in model.graph.node:
-            folder = FOLDERS.get(node.op_type.removesuffix("_rtl").removesuffix("_hls"))
+            folder = FOLDERS.get(op_kind(node))
             if folder is not None:
                 folder(model, node, self.target)
         return model, False

@@ -16,9 +16,10 @@ from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
 
 from hw import stream_fifo, stream_width_converter
-from hw.codegen import StreamFormat, header
+from hw.codegen import header
+from hw.graph import op_kind, topological_nodes
 from hw.graph_layers import Instance, Port, instance_for
-from sim.golden.graph import topological_nodes
+from hw.stream import StreamFormat
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 DEFAULT_FIFO_DEPTH = 2
@@ -76,10 +77,10 @@ def skip_fifo_depths(model: ModelWrapper, instances: dict) -> dict:
         inputs = [lead[t] for t in node.input if t in lead]
         base = max(inputs, default=0)
         step = _window_fill_pixels(getCustomOp(node)) \
-            if node.op_type.startswith("ConvolutionInputGenerator") else 1
+            if op_kind(node) == "ConvolutionInputGenerator" else 1
         for tensor in node.output:
             lead[tensor] = base + step
-        if node.op_type.startswith("ElementwiseAdd"):
+        if op_kind(node) == "ElementwiseAdd":
             short = min(node.input, key=lambda t: lead[t])
             port = next(p for p in instances[node.name].inputs if p.tensor == short)
             _, channels = _pixel_channels(model, short)
@@ -95,28 +96,28 @@ def _pixel_channels(model, tensor):
 
 def _top_port(name, tensor, model, per_word):
     dtype = model.get_tensor_datatype(tensor)
-    stream = StreamFormat(dtype.bitwidth(), per_word, dtype.signed())
-    return Port(name, tensor, stream, stream.tdata_bits)
+    return Port(name, tensor, StreamFormat(dtype.bitwidth(), per_word, dtype.signed()))
 
 
 def _fifo(name, tensor, stream, depth):
-    width = stream.data_bits
-    port = lambda p: Port(p, tensor, stream, width)  # noqa: E731
+    stream = stream.unpadded()
+    port = lambda p: Port(p, tensor, stream)  # noqa: E731
     return Instance(name=name, module=stream_fifo.MODULE,
-                    parameters=stream_fifo.rtl_parameters(depth, width),
+                    parameters=stream_fifo.rtl_parameters(depth, stream.data_bits),
                     sources=list(stream_fifo.SOURCES), inputs=[port("in0_V")],
                     outputs=[port("out0_V")], exp_cycles=0, kind="FIFO",
                     extra_ports={"count": ""})
 
 
 def _width_converter(name, tensor, src: StreamFormat, per_word: int):
-    dst = StreamFormat(src.elem_bits, per_word, src.signed)
+    src = src.unpadded()
+    dst = StreamFormat(src.elem_bits, per_word, src.signed).unpadded()
     return Instance(
         name=name, module=stream_width_converter.MODULE,
         parameters=stream_width_converter.rtl_parameters(src.per_word, per_word, src.elem_bits),
         sources=list(stream_width_converter.SOURCES),
-        inputs=[Port("in0_V", tensor, src, src.data_bits)],
-        outputs=[Port("out0_V", tensor, dst, dst.data_bits)], exp_cycles=0, kind="DWC")
+        inputs=[Port("in0_V", tensor, src)],
+        outputs=[Port("out0_V", tensor, dst)], exp_cycles=0, kind="DWC")
 
 
 def _adapters(tensor, src: StreamFormat, dst: StreamFormat, depth, tag):
@@ -141,7 +142,7 @@ class _Wiring:
 
     def connect(self, src: tuple, dst: tuple):
         """src/dst: (instance name or None for the top, Port)."""
-        link = Link(f"s{len(self.links)}", src[1].tdata_bits)
+        link = Link(f"s{len(self.links)}", src[1].stream.tdata_bits)
         self.links.append(link)
         self.connections[(src[0], src[1].name)] = link
         self.connections[(dst[0], dst[1].name)] = link
@@ -204,7 +205,8 @@ def _render_top(out_dir, name, instances, wiring, in_port, out_port, model):
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
     rendered = [dict(module=inst.module, name=inst.name, parameters=inst.parameters,
-                     inputs=[_port_entry(inst, p, wiring, p.tdata_bits) for p in inst.inputs],
+                     inputs=[_port_entry(inst, p, wiring, p.stream.tdata_bits)
+                             for p in inst.inputs],
                      outputs=[_port_entry(inst, p, wiring) for p in inst.outputs],
                      extra=inst.extra_ports) for inst in instances]
     in_link, out_link = wiring.connections[(None, "in0_V")], wiring.connections[(None, "out0_V")]
@@ -214,7 +216,8 @@ def _render_top(out_dir, name, instances, wiring, in_port, out_port, model):
     text = env.get_template("accelerator_top.sv.j2").render(
         header=header("hw/stitch.py stitch", name, parameters), name=name,
         links=wiring.links, instances=rendered, in_port=in_port, out_port=out_port,
-        in_link=in_link, out_link=out_link, out_data=_data_expr(out_link, out_port.tdata_bits))
+        in_link=in_link, out_link=out_link,
+        out_data=_data_expr(out_link, out_port.stream.tdata_bits))
     path = out_dir / f"{name}.sv"
     path.write_text(text)
     return path

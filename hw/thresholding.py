@@ -8,10 +8,11 @@ from pathlib import Path
 import numpy as np
 
 from hw.codegen import (
-    GeneratedLayer, StreamFormat, header, int_range, output_bits, search_stages, signed_bits,
+    GeneratedLayer, header, int_range, output_bits, search_stages, signed_bits,
     threshold_steps, write_search_memories, write_wrapper,
 )
 from hw.folding import RTL_DIR, check_divides
+from hw.stream import StreamFormat
 
 CORE = "thresholding"
 CORE_SOURCES = (RTL_DIR / "multithreshold.sv", RTL_DIR / "thresholding.sv")

@@ -14,13 +14,13 @@ from pathlib import Path
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from export.artifacts import read_export
-from export.equivalence import real_frame
+from hw.artifacts import read_export
 from hw.stitch import Design, stitch
 from sim.golden.graph import run_graph
 from sim.runner import REPO_ROOT, write_untraced_config
 from sim.tb.stream_tb import Stream, run_stream_case
 from train.cli import ArgumentParser, command, removed_on_failure
+from train.data.datasets import real_frame
 
 TEST_MODULE = "sim.tb.accelerator_tb"
 DEFAULT_BUILD = REPO_ROOT / "sim_build" / "accelerator"
@@ -57,7 +57,7 @@ def golden_frames(model: ModelWrapper, frames: np.ndarray) -> np.ndarray:
 
 
 def _stream(values, port) -> Stream:
-    return Stream(values, port.stream.elem_bits, port.stream.per_word, port.stream.signed)
+    return Stream(values, port.stream)
 
 
 def cosimulate(model: ModelWrapper, frames: np.ndarray, build_dir: Path, *,

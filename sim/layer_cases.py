@@ -14,6 +14,7 @@ import numpy as np
 from hw import (depth_to_space, duplicate_streams, elementwise_add, fmpadding, mvau,
                 sliding_window, stream_fifo, stream_width_converter, thresholding)
 from hw.codegen import GeneratedLayer, int_range
+from hw.stream import StreamFormat
 from sim import finn_models
 from sim.golden.depth_to_space import depth_to_space_nhwc
 from sim.golden.int_mvau import int_matmul, int_mvau
@@ -64,10 +65,7 @@ def _per_frame(model, inputs: dict, out_names: dict) -> dict:
 def _generated(kind: str, layer: GeneratedLayer, x: np.ndarray, golden: np.ndarray,
                cycles: int, test_module: str, finn) -> LayerCase:
     return LayerCase(
-        kind, {"in0": Stream(x, layer.in_stream.elem_bits, layer.in_stream.per_word,
-                             layer.in_stream.signed)},
-        {"out0": Stream(golden, layer.out_stream.elem_bits, layer.out_stream.per_word,
-                        layer.out_stream.signed)},
+        kind, {"in0": Stream(x, layer.in_stream)}, {"out0": Stream(golden, layer.out_stream)},
         cycles, dict(toplevel=layer.name, sources=layer.sources, parameters={},
                      test_module=test_module), finn)
 
@@ -195,7 +193,8 @@ def fmpadding_case(rng, in_h: int, in_w: int, channels: int, simd: int, elem_bit
     return _hand_written(
         "fmpadding", fmpadding,
         fmpadding.rtl_parameters(in_h, in_w, channels, simd, elem_bits, padding),
-        Stream(image, elem_bits, simd), Stream(fm_padding(image, padding, 0), elem_bits, simd),
+        Stream(image, StreamFormat(elem_bits, simd)),
+        Stream(fm_padding(image, padding, 0), StreamFormat(elem_bits, simd)),
         fmpadding.expected_cycles(in_h, in_w, channels, simd, padding), model)
 
 
@@ -211,8 +210,8 @@ def sliding_window_case(rng, in_h: int, in_w: int, channels: int, simd: int, ele
     return _hand_written(
         "sliding_window", sliding_window,
         sliding_window.rtl_parameters(in_h, in_w, channels, simd, elem_bits, kernel),
-        Stream(image, elem_bits, simd),
-        Stream(im2col(image, (kernel, kernel), (1, 1), (1, 1)), elem_bits, simd),
+        Stream(image, StreamFormat(elem_bits, simd)),
+        Stream(im2col(image, (kernel, kernel), (1, 1), (1, 1)), StreamFormat(elem_bits, simd)),
         sliding_window.expected_cycles(in_h, in_w, channels, simd, kernel), model)
 
 
@@ -225,7 +224,8 @@ def depth_to_space_case(rng, in_h: int, in_w: int, channels: int, block: int, si
     return _hand_written(
         "depth_to_space", depth_to_space,
         depth_to_space.rtl_parameters(in_h, in_w, channels, block, simd, elem_bits),
-        Stream(image, elem_bits, simd), Stream(depth_to_space_nhwc(image, block), elem_bits, simd),
+        Stream(image, StreamFormat(elem_bits, simd)),
+        Stream(depth_to_space_nhwc(image, block), StreamFormat(elem_bits, simd)),
         depth_to_space.expected_cycles(in_h, in_w, channels, block, simd), model)
 
 
@@ -237,8 +237,8 @@ def duplicate_streams_case(rng, out_dir: Path, n_outputs: int, channels: int, pe
     model = finn_models.duplicate_streams_model((1, in_h, in_w, channels), _udtype(elem_bits),
                                                 n_outputs, pe)
     return LayerCase(
-        "duplicate_streams", {"in0": Stream(image, elem_bits, pe)},
-        {f"out{i}": Stream(image, elem_bits, pe) for i in range(n_outputs)},
+        "duplicate_streams", {"in0": Stream(image, StreamFormat(elem_bits, pe))},
+        {f"out{i}": Stream(image, StreamFormat(elem_bits, pe)) for i in range(n_outputs)},
         duplicate_streams.expected_cycles(in_h, in_w, channels, pe),
         dict(toplevel=duplicate_streams.wrapper_module(n_outputs),
              sources=duplicate_streams.write_wrapper(n_outputs, out_dir / "rtl"),
@@ -262,8 +262,9 @@ def elementwise_add_case(rng, channels: int, pe: int, a_bits: int, a_signed: boo
         finn_models.int_dtype(*int_range(out_bits, out_signed)), frame, frame, pe=pe)
     return LayerCase(
         "elementwise_add",
-        {"in0": Stream(lhs, a_bits, pe, a_signed), "in1": Stream(rhs, b_bits, pe, b_signed)},
-        {"out0": Stream(add_streams(lhs, rhs), out_bits, pe, out_signed)},
+        {"in0": Stream(lhs, StreamFormat(a_bits, pe, a_signed)),
+         "in1": Stream(rhs, StreamFormat(b_bits, pe, b_signed))},
+        {"out0": Stream(add_streams(lhs, rhs), StreamFormat(out_bits, pe, out_signed))},
         elementwise_add.expected_cycles(in_h, in_w, channels, pe),
         dict(toplevel=elementwise_add.MODULE, sources=elementwise_add.SOURCES,
              test_module="sim.tb.streams_tb",
@@ -282,7 +283,8 @@ def stream_width_converter_case(rng, in_elems: int, out_elems: int, elem_bits: i
     return _hand_written(
         "stream_width_converter", stream_width_converter,
         stream_width_converter.rtl_parameters(in_elems, out_elems, elem_bits),
-        Stream(image, elem_bits, in_elems), Stream(pass_through(image), elem_bits, out_elems),
+        Stream(image, StreamFormat(elem_bits, in_elems)),
+        Stream(pass_through(image), StreamFormat(elem_bits, out_elems)),
         stream_width_converter.expected_cycles(int(np.prod(frame_shape)), in_elems, out_elems),
         model, stalls=dict(idle_prob=0.2, stall_prob=0.5))
 
@@ -297,6 +299,7 @@ def fifo_case(rng, depth: int, width: int, words: int = 40, frames: int = 2) -> 
     model = finn_models.fifo_model((1, words, per_word), _udtype(elem_bits), depth)
     return _hand_written(
         "fifo", stream_fifo, stream_fifo.rtl_parameters(depth, width),
-        Stream(values, elem_bits, per_word), Stream(values, elem_bits, per_word),
+        Stream(values, StreamFormat(elem_bits, per_word)),
+        Stream(values, StreamFormat(elem_bits, per_word)),
         stream_fifo.expected_cycles(words, depth), model,
         stalls=dict(idle_prob=0.2, stall_prob=0.7), depth=depth)

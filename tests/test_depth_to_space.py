@@ -22,6 +22,7 @@ from qonnx.util.basic import qonnx_make_model
 
 from export.transformation.infer_depth_to_space import InferDepthToSpaceLayer
 from finn.transformation.streamline.absorb import AbsorbConsecutiveTransposes
+from hw.stream import StreamFormat
 from sim.golden.depth_to_space import depth_to_space_nhwc
 
 REPO = Path(__file__).resolve().parents[1]
@@ -64,12 +65,6 @@ def execute_hw(inst, x):
     context = {"inp": x, "outp": np.zeros(inst.get_normal_output_shape(), np.float32)}
     inst.execute_node(context, None)
     return context["outp"]
-
-
-def pack_words(x, simd, bits):
-    """FINN packing: rows of ``simd`` elements, element l at bits [l*bits, (l+1)*bits)."""
-    lanes = (x.astype(np.int64) & ((1 << bits) - 1)).reshape(-1, simd)
-    return [sum(int(v) << (bits * lane) for lane, v in enumerate(row)) for row in lanes]
 
 
 def ap_types_dir():
@@ -368,8 +363,9 @@ def test_hls_csim_matches_golden(csim_bench, cfg):
     # signed values check that two's-complement bit patterns pass through unchanged
     low = -(1 << (bits - 1)) if bits > 1 else 0
     x = rng.integers(low, low + (1 << bits), size=(reps, height, width, channels * block * block))
-    got = run_tb(exe, csim_name(cfg), reps, pack_words(x, simd, bits), workdir)
-    assert got == pack_words(depth_to_space_nhwc(x, block), simd, bits)
+    stream = StreamFormat(bits, simd)
+    got = run_tb(exe, csim_name(cfg), reps, stream.pack_words(x), workdir)
+    assert got == stream.pack_words(depth_to_space_nhwc(x, block))
 
 
 @needs_gxx
@@ -401,5 +397,5 @@ def test_generated_hls_top_runs_in_csim(tmp_path, monkeypatch):
     ])
     x = random_values(np.random.default_rng(7), DataType["BIPOLAR"], inst.get_normal_input_shape())
     bits = (x + 1) / 2  # BIPOLAR travels as BINARY
-    got = run_tb(exe, "top", 2, pack_words(bits, 3, 1), tmp_path)
-    assert got == pack_words(depth_to_space_nhwc(bits, 2), 3, 1)
+    got = run_tb(exe, "top", 2, StreamFormat(1, 3).pack_words(bits), tmp_path)
+    assert got == StreamFormat(1, 3).pack_words(depth_to_space_nhwc(bits, 2))

@@ -10,8 +10,8 @@ from onnx import TensorProto, helper
 from qonnx.core.modelwrapper import ModelWrapper
 
 from benchmarks.design_space import quality_points, read_result, weight_bits
-from export.artifacts import CONFIG_FILE, DATAFLOW_FILE
 from export.quick_export import graph_edges, is_current, op_type_counts, plot_dataflow_graph
+from hw.artifacts import CONFIG_FILE, DATAFLOW_FILE
 from hw.driver import session as driver_session
 from sim.waves import StreamTrace
 from train import quick_run

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from export.artifacts import DATAFLOW_FILE
+from hw.artifacts import DATAFLOW_FILE
 from hw.bitstream.boards import BOARDS, board
 from hw.bitstream.project import (BITSTREAM, VIVADO_VERSION, write_project,
                                   write_through_staging)

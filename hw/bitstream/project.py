@@ -20,10 +20,10 @@ import jinja2
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from export.artifacts import staged_folder
+from hw.artifacts import staged_folder
 from hw.bitstream.boards import Board
 from hw.codegen import header
-from hw.driver.simulated import driver_config, save_config
+from hw.driver.config import driver_config, save_config
 from hw.stitch import Design, stitch
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -131,8 +131,8 @@ def _write_ip_top(design: Design, streams: dict, rtl: Path, ip: IpCore) -> Path:
     parameters = {"core": design.name, "frame_words": frame_words}
     return _render("dma_top.v.j2", rtl / f"{ip.top}.v",
                    header=header(GENERATOR, ip.top, parameters), name=ip.top,
-                   core=design.name, in_bits=design.in_port.tdata_bits,
-                   out_bits=design.out_port.tdata_bits, frame_words=frame_words,
+                   core=design.name, in_bits=design.in_port.stream.tdata_bits,
+                   out_bits=design.out_port.stream.tdata_bits, frame_words=frame_words,
                    counter_bits=max(1, (frame_words - 1).bit_length()))
 
 
@@ -219,9 +219,9 @@ def _write_tcl(out: Path, board: Board, clock_mhz: float, ip: IpCore, streams: d
 
 def _streams(model: ModelWrapper, design: Design) -> dict:
     graph_in, graph_out = model.graph.input[0].name, model.graph.output[0].name
-    return {"mm2s": DmaStream("mm2s", design.in_port.tdata_bits,
+    return {"mm2s": DmaStream("mm2s", design.in_port.stream.tdata_bits,
                               _frame_words(model, graph_in, design.in_port.stream.per_word)),
-            "s2mm": DmaStream("s2mm", design.out_port.tdata_bits,
+            "s2mm": DmaStream("s2mm", design.out_port.stream.tdata_bits,
                               _frame_words(model, graph_out, design.out_port.stream.per_word))}
 
 
@@ -290,7 +290,7 @@ def _write_estimates(path: Path, board: Board, clock_mhz: float, design: Design,
 
 def write_through_staging(out: Path, write) -> Path:
     """Call ``write(staging, final)`` in a staging folder that replaces ``out`` once it
-    succeeds (see ``export.artifacts.staged_folder``); returns the final path."""
+    succeeds (see ``hw.artifacts.staged_folder``); returns the final path."""
     final = Path(out).resolve()
     with staged_folder(final) as staging:
         write(staging, final)

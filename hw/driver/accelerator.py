@@ -4,8 +4,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hw.driver.device import StreamLayout
-from hw.driver.packing import pack_stream, unpack_stream
+from hw.driver.device import FrameLayout
 from hw.driver.tiling import TilePlan
 from train.cli import UserError
 
@@ -39,8 +38,8 @@ class Throughput:
 class DriverConfig:
     """What the host needs to know of a built accelerator (stored with the build)."""
 
-    input: StreamLayout
-    output: StreamLayout
+    input: FrameLayout
+    output: FrameLayout
     halo: int
     scale: int
     clock_mhz: float
@@ -65,14 +64,12 @@ class Accelerator:
         begin = time.perf_counter()
         plan = TilePlan.for_image(image.shape[0], image.shape[1], cfg.frame, cfg.halo)
         frames = plan.split(image)
-        layout_in, layout_out = cfg.input, cfg.output
-        data = pack_stream(frames, layout_in.elem_bits, layout_in.per_word, layout_in.tdata_bits)
+        data = cfg.input.pack(frames)
         in_device = time.perf_counter()
         out = self.device.stream(data, len(frames))
         in_device = time.perf_counter() - in_device
-        values = unpack_stream(out, layout_out.elem_bits, layout_out.per_word,
-                               layout_out.tdata_bits, layout_out.signed)
-        sr = plan.assemble(values.reshape(len(frames), *layout_out.frame_shape), cfg.scale)
+        values = cfg.output.unpack(out)
+        sr = plan.assemble(values.reshape(len(frames), *cfg.output.frame_shape), cfg.scale)
         # the simulated device's wall time is simulation, not host work
         host = time.perf_counter() - begin - in_device
         sr = sr.astype(np.uint8)

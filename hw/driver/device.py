@@ -10,22 +10,19 @@ from pathlib import Path
 
 import numpy as np
 
+from hw.stream import StreamFormat
 from train.cli import UserError
 
 
-@dataclass
-class StreamLayout:
-    """How one frame travels: words of ``per_word`` elements in ``tdata_bits``."""
+@dataclass(frozen=True)
+class FrameLayout(StreamFormat):
+    """How one frame travels: its stream format and the (H, W, C) ``frame_shape``."""
 
-    elem_bits: int
-    per_word: int
-    tdata_bits: int
-    signed: bool
-    frame_shape: tuple  # (H, W, C) of one frame
+    frame_shape: tuple = field(kw_only=True)
 
     @property
     def frame_bytes(self) -> int:
-        return int(np.prod(self.frame_shape)) // self.per_word * self.tdata_bits // 8
+        return self.words(int(np.prod(self.frame_shape))) * self.word_bytes
 
 
 @dataclass
@@ -41,7 +38,7 @@ class PynqDevice:
     output is received frame by frame, as the overlay ends each frame with TLAST,
     which completes an S2MM transfer."""
 
-    def __init__(self, bitfile: str, layout_out: StreamLayout, dma_name: str = "axi_dma_0"):
+    def __init__(self, bitfile: str, layout_out: FrameLayout, dma_name: str = "axi_dma_0"):
         try:
             from pynq import Overlay, allocate  # only on the board
         except ImportError:

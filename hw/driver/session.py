@@ -13,8 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from export.artifacts import DATAFLOW_FILE
+from hw.artifacts import DATAFLOW_FILE, read_export
 from hw.driver.accelerator import Accelerator, DriverConfig, Throughput
+from hw.driver.config import driver_config, load_config
 from train.cli import UserError, read_onnx
 
 DEFAULT_BUILD = Path("sim_build") / "driver"
@@ -30,8 +31,7 @@ class Session:
 
 def simulated(export_dir, build_dir=DEFAULT_BUILD) -> Session:
     """The Verilator simulation of the export's RTL as the device."""
-    from export.artifacts import read_export
-    from hw.driver.simulated import SimulatedDevice, driver_config
+    from sim.device import SimulatedDevice  # the stitcher and Verilator: not on a board
 
     model, clock_mhz = read_export(export_dir)
     device = SimulatedDevice(model, Path(build_dir), clock_mhz)
@@ -43,7 +43,6 @@ def on_board(bitfile, config_path, model_path=None) -> Session:
     """The overlay ``bitfile`` with its build's ``driver_config.json``; ``model_path``
     (optional) is checked against the model the bitstream was built from."""
     from hw.driver.device import PynqDevice
-    from hw.driver.simulated import load_config
 
     if not config_path:
         raise UserError("--bitfile needs --config (driver_config.json of the build)")
@@ -110,7 +109,7 @@ def upscale_image(session: Session, rgb: np.ndarray, ensemble: bool = False):
 def differing_pixels(model, lr: np.ndarray, sr: np.ndarray, ensemble: bool = False) -> int:
     """Pixels of ``sr`` that differ from the golden model (or its self-ensemble) on the
     whole image ``lr``."""
-    from hw.driver.simulated import golden_image
+    from sim.device import golden_image  # the golden model: not on a board
 
     golden = lambda image: golden_image(model, image)  # noqa: E731
     if ensemble:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hw.graph import op_kind
 from train.cli import UserError
 
 
@@ -20,7 +21,7 @@ def receptive_halo(model) -> int:
     radius = {t.name: 0 for t in model.graph.input}
     for node in model.graph.node:  # dataflow graphs are stored in topological order
         base = max(radius[t] for t in node.input if t in radius)
-        pad = max(_padding(node)) if node.op_type.startswith("FMPadding") else 0
+        pad = max(_padding(node)) if op_kind(node) == "FMPadding" else 0
         for tensor in node.output:
             radius[tensor] = base + pad
     return radius[model.graph.output[0].name]

@@ -5,7 +5,6 @@ so inputs, outputs and traces compare directly with FINN's own execution.
 Node attributes are read straight from the ONNX protobuf, with FINN's defaults for
 optional ones, so running a graph never imports FINN (whose import pulls in torch).
 """
-import re
 from collections.abc import Iterable
 from os import PathLike
 
@@ -14,6 +13,7 @@ from onnx import GraphProto, NodeProto, helper
 from qonnx.core.datatype import DataType
 from qonnx.core.modelwrapper import ModelWrapper
 
+from hw.graph import op_kind, topological_nodes
 from sim.golden.depth_to_space import depth_to_space_nhwc
 from sim.golden.encoding import BIPOLAR, bits_to_values, check_values, to_int64, values_to_bits
 from sim.golden.int_mvau import int_mvau
@@ -24,7 +24,6 @@ from sim.golden.xnor_mvau import xnor_mvau
 from train.cli import UserError
 
 _ONNX_DOMAINS = ("", "ai.onnx")
-_BACKEND_SUFFIX = re.compile(r"_(hls|rtl)$")
 _REQUIRED = object()
 
 
@@ -123,6 +122,7 @@ def _reshape(node: NodeProto, values: dict) -> tuple:
     return (x.reshape(shape),)
 
 
+# keyed by op kind (hw.graph.op_kind), as the RTL layers and folding rules
 _HW_KERNELS = {
     "MVAU": _mvau,
     "Thresholding": _thresholding,
@@ -143,29 +143,10 @@ def _kernel_for(node: NodeProto):
     if node.domain in _ONNX_DOMAINS:
         kernel = _ONNX_KERNELS.get(node.op_type)
     else:
-        kernel = _HW_KERNELS.get(_BACKEND_SUFFIX.sub("", node.op_type))
+        kernel = _HW_KERNELS.get(op_kind(node))
     if kernel is None:
         raise UnsupportedNodeError(node)
     return kernel
-
-
-def topological_nodes(graph: GraphProto) -> list[NodeProto]:
-    """The graph's nodes, each after the producers of its inputs (one pass if already sorted)."""
-    available = {t.name for t in graph.input} | {t.name for t in graph.initializer}
-    ordered, pending = [], list(graph.node)
-    while pending:
-        waiting = []
-        for node in pending:
-            if all(not name or name in available for name in node.input):
-                ordered.append(node)
-                available.update(node.output)
-            else:
-                waiting.append(node)
-        if len(waiting) == len(pending):
-            names = [node.name for node in waiting]
-            raise ValueError(f"nodes {names} wait for tensors that no node produces")
-        pending = waiting
-    return ordered
 
 
 def _activation_inputs(graph: GraphProto) -> list[str]:

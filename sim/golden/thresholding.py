@@ -1,23 +1,7 @@
 """Multi-threshold activation, shared by both MVAUs and the standalone Thresholding layer."""
 import numpy as np
 
-# Stands in for infinite thresholds; integer accumulators stay far below it.
-_THRESHOLD_LIMIT = 2**62
-
-
-def integer_thresholds(thresholds: np.ndarray) -> np.ndarray:
-    """Thresholds (C, T) as int64, each row sorted, comparing like the originals on integers.
-
-    For an integer ``a``, ``a >= t`` holds exactly when ``a >= ceil(t)``, so float
-    thresholds (integral or not, even infinite) become integers without changing any
-    comparison. Sorting is harmless because only the count of thresholds passed matters.
-    """
-    thr = np.asarray(thresholds)
-    if thr.ndim != 2:
-        raise ValueError(f"thresholds must be (channels, steps), got shape {thr.shape}")
-    if not np.issubdtype(thr.dtype, np.integer):
-        thr = np.clip(np.ceil(thr), -_THRESHOLD_LIMIT, _THRESHOLD_LIMIT)
-    return np.sort(thr.astype(np.int64), axis=1)
+from hw.stream import integer_thresholds
 
 
 def _count_passed(steps: np.ndarray, acc: np.ndarray) -> np.ndarray:

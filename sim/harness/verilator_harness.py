@@ -2,7 +2,7 @@
 
 cocotb pays a Python round trip per signal per cycle; the harness drives the AXI streams
 in C++, so a run costs only the design's own evaluation (benchmarks/cosim_speed.py).
-``hw.driver.simulated.SimulatedDevice`` wraps it as the device the board driver talks to.
+``sim.device.SimulatedDevice`` wraps it as the device the board driver talks to.
 """
 import hashlib
 import json
@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from hw.driver.packing import pack_stream, unpack_stream
 from hw.graph_layers import Port
 from hw.stitch import Design
 from sim.runner import TIMESCALE, VERILATOR_ARGS, simulation_env
@@ -29,7 +28,7 @@ EXIT_DEADLOCK = 2  # accelerator_main.cpp's exit code
 
 
 def _word_bytes(port: Port) -> int:
-    return port.tdata_bits // 8
+    return port.stream.word_bytes
 
 
 def _verilator_command(design: Design, obj_dir: Path) -> list[str]:
@@ -116,9 +115,8 @@ def run_frames(model: ModelWrapper, design: Design, binary: Path, frames: np.nda
         raise ValueError(f"frames of shape {frames.shape} are not N frames of {in_shape}")
     out_shape = (len(frames), *_frame_shape(model, model.graph.output[0].name))
     src, dst = design.in_port, design.out_port
-    data = pack_stream(frames, src.stream.elem_bits, src.stream.per_word, src.tdata_bits)
-    out_words_per_frame = int(np.prod(out_shape[1:])) // dst.stream.per_word
+    data = src.stream.pack(frames)
+    out_words_per_frame = dst.stream.words(int(np.prod(out_shape[1:])))
     out, stats = run_stream(design, binary, data, len(frames), out_words_per_frame, **traffic)
-    values = unpack_stream(out, dst.stream.elem_bits, dst.stream.per_word, dst.tdata_bits,
-                           dst.stream.signed)
+    values = dst.stream.unpack(out)
     return values.reshape(out_shape), stats

@@ -1,7 +1,6 @@
 """AXI-Stream helpers shared by every cocotb testbench.
 
-Stream words follow FINN's packing: element 0 of a word sits in its least
-significant bits, negative elements in two's complement.
+Stream words follow FINN's packing (``hw.stream``).
 
 Driver and monitor change their signals just after a falling edge and sample the
 handshake in the ReadOnly phase before the next rising edge, so they see exactly
@@ -16,27 +15,13 @@ from cocotb.simtime import get_sim_time
 from cocotb.triggers import Event, FallingEdge, ReadOnly, RisingEdge
 from cocotb.types import Logic
 
-# the generators pack memory words the same way; one implementation serves both
-from hw.codegen import pack_words
-
 CLOCK_PERIOD_NS = 10
 TB_CASE_ENV = "TB_CASE"
 
 
 __all__ = [
-    "AxisDriver", "AxisMonitor", "load_case", "pack_words", "reset", "save_case", "sim_cycles",
-    "start_clock", "unpack_words",
+    "AxisDriver", "AxisMonitor", "load_case", "reset", "save_case", "sim_cycles", "start_clock",
 ]
-
-
-def unpack_words(words, elem_bits: int, per_word: int, signed: bool) -> np.ndarray:
-    """Inverse of ``pack_words``: a flat int64 array of ``len(words) * per_word`` elements."""
-    mask = (1 << elem_bits) - 1
-    fields = [(int(word) >> (i * elem_bits)) & mask for word in words for i in range(per_word)]
-    if signed:
-        sign = 1 << (elem_bits - 1)
-        fields = [f - (1 << elem_bits) if f & sign else f for f in fields]
-    return np.array(fields, dtype=np.int64)
 
 
 def save_case(path, **arrays) -> None:

@@ -31,9 +31,10 @@ import cocotb
 import numpy as np
 from cocotb.triggers import ClockCycles, Combine, FallingEdge, RisingEdge, with_timeout
 
+from hw.stream import StreamFormat
 from sim.runner import run_cocotb, stimulus_seed
-from sim.tb.axis import (CLOCK_PERIOD_NS, AxisDriver, AxisMonitor, load_case, pack_words, reset,
-                         save_case, start_clock, unpack_words)
+from sim.tb.axis import (CLOCK_PERIOD_NS, AxisDriver, AxisMonitor, load_case, reset, save_case,
+                         start_clock)
 
 _STREAM_NAME = re.compile(r"(in|out)\d+")
 # stalls (idle 0.3, backpressure 0.5) at most triple a stream; margin
@@ -48,12 +49,10 @@ SILENCE_CYCLES = (32, 4096)
 
 @dataclass(frozen=True)
 class Stream:
-    """Values of one stream, shape (frames, ...), row-major, packed per_word to a word."""
+    """Values of one stream, shape (frames, ...), row-major, packed as ``format`` says."""
 
     values: np.ndarray
-    elem_bits: int
-    per_word: int
-    signed: bool = False
+    format: StreamFormat
 
 
 def run_stream_case(
@@ -87,8 +86,9 @@ def run_stream_case(
     arrays = dict(expected_cycles=expected_cycles, idle_prob=idle_prob,
                   stall_prob=stall_prob, seed=seed, **extra)
     for name, stream in {**inputs, **outputs}.items():
-        arrays.update({name: stream.values, f"{name}_bits": stream.elem_bits,
-                       f"{name}_per_word": stream.per_word, f"{name}_signed": stream.signed})
+        fmt = stream.format
+        arrays.update({name: stream.values, f"{name}_bits": fmt.elem_bits,
+                       f"{name}_per_word": fmt.per_word, f"{name}_signed": fmt.signed})
     save_case(case_path, **arrays)
     try:
         run_cocotb(toplevel, sources, test_module, parameters=parameters,
@@ -108,9 +108,11 @@ class StreamTB:
         self.inputs = [name for name in names if name.startswith("in")]
         self.outputs = [name for name in names if name.startswith("out")]
         self.frames = len(self.case[self.outputs[0]])
+        self.formats = {name: StreamFormat(self.case[f"{name}_bits"],
+                                           self.case[f"{name}_per_word"],
+                                           bool(self.case[f"{name}_signed"])) for name in names}
         # every frame of every stream, packed as on the wire
-        self.words = {name: pack_words(self.case[name], self.case[f"{name}_bits"],
-                                       self.case[f"{name}_per_word"]) for name in names}
+        self.words = {name: self.formats[name].pack_words(self.case[name]) for name in names}
         self.words_per_frame = {name: len(words) // self.frames
                                 for name, words in self.words.items()}
         self.log = dut._log
@@ -202,8 +204,7 @@ class StreamTB:
     def check_output(self, name: str, words: list[int], frames: int) -> None:
         case = self.case
         golden = np.asarray(case[name][:frames]).reshape(-1)
-        got = unpack_words(words, case[f"{name}_bits"], case[f"{name}_per_word"],
-                           bool(case[f"{name}_signed"]))
+        got = self.formats[name].unpack_words(words)
         differing = np.flatnonzero(got != golden)
         assert differing.size == 0, (
             f"{name}: {differing.size} of {golden.size} elements differ, first at flat index "

@@ -9,8 +9,9 @@ import torch
 
 from export.__main__ import main
 from export.build import STEP_NAMES, ExportConfig, ExportError, export_model
-from export.equivalence import EquivalenceError, check_chain, real_frame
+from export.equivalence import EquivalenceError, check_chain
 from sr_models import trained_like
+from train.data.datasets import real_frame
 from train.quant import ActQuant
 from train.registry import ConfigError
 

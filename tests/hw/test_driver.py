@@ -1,5 +1,6 @@
 """Board driver host path: stream packing, tiling with halo, and the whole path on the
 simulated device, bit-exact against the golden model on a whole real image."""
+import subprocess
 import sys
 from pathlib import Path
 
@@ -9,15 +10,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from qonnx.core.modelwrapper import ModelWrapper
 
-from export.artifacts import DATAFLOW_FILE
 from export.build import ExportConfig, export_model
-from hw.codegen import pack_words
+from hw.artifacts import DATAFLOW_FILE
 from hw.driver.__main__ import main
 from hw.driver.accelerator import Accelerator
-from hw.driver.packing import pack_stream, unpack_stream
-from hw.driver.simulated import SimulatedDevice, driver_config, golden_image, save_config
+from hw.driver.config import driver_config, save_config
 from hw.driver.tiling import ImageTooSmallError, TilePlan, receptive_halo
 from hw.stitch import stitch
+from hw.stream import StreamFormat
+from sim.device import SimulatedDevice, golden_image
 from sim.tb.layer_run import layer_dir
 from train.data.image_io import to_y_uint8, write_png
 
@@ -25,21 +26,44 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 from sr_models import trained_like  # noqa: E402
 
 FRAME = 12
+# what the board driver must do without: a PYNQ image has numpy, PIL and pynq
+NOT_ON_THE_BOARD = ("torch", "skimage", "onnx", "qonnx", "cocotb", "jinja2", "sim", "export",
+                    "hw.stitch")
 
 
 @settings(max_examples=60, deadline=None)
 @given(elem_bits=st.integers(1, 12), per_word=st.integers(1, 6), signed=st.booleans(),
-       words=st.integers(1, 5), pad_bytes=st.integers(0, 2), seed=st.integers(0, 99))
-def test_packing_matches_the_generators_and_round_trips(elem_bits, per_word, signed, words,
-                                                        pad_bytes, seed):
+       words=st.integers(0, 5), pad_bytes=st.integers(0, 2), seed=st.integers(0, 99))
+def test_packing_round_trips_as_bytes_and_as_words(elem_bits, per_word, signed, words,
+                                                  pad_bytes, seed):
     lo, hi = (-(1 << (elem_bits - 1)), 1 << (elem_bits - 1)) if signed else (0, 1 << elem_bits)
     values = np.random.default_rng(seed).integers(lo, hi, words * per_word)
-    tdata = -(-elem_bits * per_word // 8) * 8 + 8 * pad_bytes
-    data = pack_stream(values, elem_bits, per_word, tdata)
-    expected = b"".join(w.to_bytes(tdata // 8, "little")
-                        for w in pack_words(values, elem_bits, per_word))
-    assert data.tobytes() == expected
-    assert np.array_equal(unpack_stream(data, elem_bits, per_word, tdata, signed), values)
+    stream = StreamFormat(elem_bits, per_word, signed,
+                          -(-elem_bits * per_word // 8) * 8 + 8 * pad_bytes)
+    data = stream.pack(values)
+    assert data.dtype == np.uint8 and data.size == words * stream.tdata_bits // 8
+    assert np.array_equal(stream.unpack(data), values)
+    assert np.array_equal(stream.unpack_words(stream.pack_words(values)), values)
+    assert all(0 <= word < 1 << stream.data_bits for word in stream.pack_words(values))
+
+
+def test_packing_puts_element_0_at_the_lsbs_in_twos_complement_and_pads_with_zeros():
+    stream = StreamFormat(4, 3, signed=True)  # 12 data bits in 16 TDATA bits
+    assert stream.tdata_bits == 16
+    assert stream.pack_words([1, -1, 5, -8, 0, 7]) == [0x5F1, 0x708]
+    assert stream.pack([1, -1, 5]).tolist() == [0xF1, 0x05]
+    with pytest.raises(ValueError, match="do not fit 4 bits"):
+        stream.pack([16, 0, 0])
+    with pytest.raises(ValueError, match="do not fill words of 3"):
+        stream.pack([1, 2])
+
+
+def test_board_driver_imports_without_torch_onnx_or_the_simulation():
+    blocked = "".join(f"sys.modules[{name!r}] = None\n" for name in NOT_ON_THE_BOARD)
+    code = f"import sys\n{blocked}import hw.driver.session, hw.driver.config, hw.driver.device\n"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.returncode == 0, done.stderr
 
 
 @settings(max_examples=60, deadline=None)

@@ -8,14 +8,14 @@ import numpy as np
 import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 
-from export.artifacts import DATAFLOW_FILE
 from export.build import ExportConfig, export_model
 from hw import stream_fifo
-from hw.codegen import StreamFormat
+from hw.artifacts import DATAFLOW_FILE
 from hw.graph_layers import Port
-from hw.driver.simulated import SimulatedDevice
 from hw.stitch import Design, skip_fifo_depths, stitch
+from hw.stream import StreamFormat
 from sim.accelerator import golden_frames, real_tiles
+from sim.device import SimulatedDevice
 from sim.harness import build_harness, run_frames
 from sim.runner import simulator_mark
 from sim.tb.layer_run import layer_dir
@@ -76,7 +76,7 @@ def _wide_fifo(out_dir: Path) -> Design:
         "  input logic out0_V_TREADY);\n"
         f"  stream_fifo #(.DEPTH(4), .WIDTH({WIDE_BITS})) fifo (.*, .count());\n"
         "endmodule\n")
-    port = Port("in0_V", "x", StreamFormat(8, WIDE_BITS // 8, False), WIDE_BITS)
+    port = Port("in0_V", "x", StreamFormat(8, WIDE_BITS // 8))
     return Design("wide_fifo", top, [*stream_fifo.SOURCES, top], [], port, port)
 
 

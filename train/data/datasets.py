@@ -47,6 +47,18 @@ def default_images():
     return [(name, np.ascontiguousarray(load())) for name, load in _DEFAULT_IMAGE_LOADERS.items()]
 
 
+def real_frame(height, width, channels, index=0):
+    """An LR-sized crop (uint8, 1xCxHxW) of a bundled natural photo: real image
+    statistics, no download, reproducible."""
+    name, rgb = default_images()[index]
+    img = to_y_uint8(rgb)[..., None] if channels == 1 else rgb
+    top, left = (img.shape[0] - height) // 2, (img.shape[1] - width) // 2
+    if top < 0 or left < 0:
+        raise UserError(f"frame {height}x{width} is larger than the bundled photo {name} "
+                        f"({img.shape[0]}x{img.shape[1]}) it is cut from for verification")
+    return np.ascontiguousarray(img[top:top + height, left:left + width].transpose(2, 0, 1)[None])
+
+
 def resolve_hr_folders(paths):
     """Image paths from files, flat folders, or DIV2K roots (their ``DIV2K_train_HR/``)."""
     if isinstance(paths, (str, os.PathLike)):

@@ -1,0 +1,52 @@
+"""The accelerator simulated on this machine (the Verilator C++ harness of its stitched
+RTL) as a device of the board driver, and the golden whole-image reference for
+``--validate``."""
+from pathlib import Path
+
+import numpy as np
+from qonnx.core.modelwrapper import ModelWrapper
+
+from hw.driver.device import RunStats
+from hw.stitch import Design, stitch
+from sim.golden.graph import run_graph
+from sim.harness import build_harness, run_frames, run_stream
+
+
+class SimulatedDevice:
+    """The stitched RTL of a dataflow model in the Verilator harness. Device time is
+    the simulated cycles at ``clock_mhz``, what a board at that clock would take."""
+
+    def __init__(self, model: ModelWrapper, build_dir: Path, clock_mhz: float = 100.0, *,
+                 design: Design | None = None, **traffic):
+        build_dir = Path(build_dir).resolve()
+        self.model, self.clock_mhz, self.traffic = model, clock_mhz, traffic
+        self.design = design or stitch(model, build_dir / "rtl")
+        self.binary = build_harness(self.design, build_dir)
+        self.stats = RunStats()
+
+    def _record(self, frames: int, harness_stats: dict) -> None:
+        cycles = harness_stats["cycles"]
+        self.stats = RunStats(frames, cycles / (self.clock_mhz * 1e6), cycles, harness_stats)
+
+    def stream(self, data: np.ndarray, frames: int) -> np.ndarray:
+        out_shape = self.model.get_tensor_shape(self.model.graph.output[0].name)[1:]
+        words = int(np.prod(out_shape)) // self.design.out_port.stream.per_word
+        out, harness_stats = run_stream(self.design, self.binary, data, frames, words,
+                                        **self.traffic)
+        self._record(frames, harness_stats)
+        return out
+
+    def run(self, frames: np.ndarray) -> np.ndarray:
+        """NHWC integer frames -> NHWC integer output frames."""
+        outputs, harness_stats = run_frames(self.model, self.design, self.binary, frames,
+                                            **self.traffic)
+        self._record(len(frames), harness_stats)
+        return outputs
+
+
+def golden_image(model: ModelWrapper, lr: np.ndarray) -> np.ndarray:
+    """The golden model of the dataflow graph on the whole LR image (H, W[, C]), uint8."""
+    image = lr[None, ..., None] if lr.ndim == 2 else lr[None]
+    name, out = model.graph.input[0].name, model.graph.output[0].name
+    sr = run_graph(model, {name: image}, any_frame_size=True)[out][0].astype(np.uint8)
+    return sr[..., 0] if lr.ndim == 2 else sr
