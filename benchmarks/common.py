@@ -42,8 +42,9 @@ REPO_ROOT = RESULTS_DIR.parents[1]
 
 def repo_relative(value):
     """``value`` with every absolute path string under the repo's parent folder made
-    relative to the repo (``../shared/data/...``), recursively: results must not name
-    the folders of the machine that measured them."""
+    relative to the repo (``../shared/data/...``), and any other reduced to
+    ``<outside>/<name>``, recursively: results must not name the folders of the machine
+    that measured them."""
     if isinstance(value, dict):
         return {k: repo_relative(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -52,6 +53,7 @@ def repo_relative(value):
         path = Path(os.path.normpath(value))
         if path.is_relative_to(REPO_ROOT.parent):
             return os.path.relpath(path, REPO_ROOT)
+        return f"<outside>/{path.name}"
     return value
 
 
