@@ -22,12 +22,16 @@ class Throughput:
         return cls(*(sum(getattr(run, field) for run in runs) for field in
                      ("tiles", "lr_pixels", "device_seconds", "host_seconds")))
 
+    @property
+    def device_lr_mpixel_per_s(self) -> float:
+        return self.lr_pixels / self.device_seconds / 1e6
+
     def lines(self, scale: int) -> list[str]:
         total = self.device_seconds + self.host_seconds
         rate = lambda seconds: self.tiles / seconds  # noqa: E731
         return [f"{self.tiles} tiles, {self.lr_pixels} LR pixels",
                 f"device: {rate(self.device_seconds):.1f} frames/s, "
-                f"{self.lr_pixels / self.device_seconds / 1e6:.3f} LR / "
+                f"{self.device_lr_mpixel_per_s:.3f} LR / "
                 f"{self.lr_pixels * scale ** 2 / self.device_seconds / 1e6:.3f} SR Mpixel/s, "
                 f"{self.device_seconds / self.tiles * 1e3:.3f} ms per tile",
                 f"with host tiling and packing: {rate(total):.1f} frames/s, "
