@@ -46,6 +46,12 @@ class ConvertBipolarInputMatMulToBinary(Transformation):
         if not chain:
             raise ValueError(f"{node.name}: its bipolar input comes from no bipolar "
                              f"MultiThreshold, so it cannot become bits")
+        outputs = {t.name for t in model.graph.output}
+        shared = [n.name for n in chain
+                  if len(model.find_consumers(n.output[0])) != 1 or n.output[0] in outputs]
+        if shared:
+            raise ValueError(f"{node.name}: its bipolar input forks at {', '.join(shared)}; "
+                             f"turning it into bits would change the other consumers")
         threshold = getCustomOp(chain[-1])
         if (threshold.get_nodeattr("out_scale"), threshold.get_nodeattr("out_bias")) != (2.0, -1.0):
             raise ValueError(f"{chain[-1].name}: a bipolar MultiThreshold needs out_scale 2 "
