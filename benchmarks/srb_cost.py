@@ -98,7 +98,14 @@ def markdown(data):
     by = {(r["kind"], r["thresholds"]): r["area"]["LUT_total"] for r in data["rows"]}
     ratios = [f"T = {t}: {by[('srb', t)] / by[('plain', t)]:.2f}x"
               for t in data["thresholds"] if ("srb", t) in by and ("plain", t) in by]
-    lines += ["", "SRB / plain LUT total at the same fold: " + ", ".join(ratios) + ".", ""]
+    two_planes = [f"T = {t}: {2 * by[('plain', t)]}" for t in data["thresholds"]
+                  if ("plain", t) in by]
+    lines += ["", "SRB / plain LUT total at the same fold: " + ", ".join(ratios) + ".", "",
+              "The integer MVAU sums SIMD products of (m + 2)-bit weights gated by the input "
+              "bits in one adder per PE; the XNOR MVAU's LUT-lean popcount tree does not "
+              "apply to it. For comparison, two plain layers (SRB as two XNOR-popcount planes, "
+              "the per-channel combine 2^m p1 + k p2 not counted, and not a core the RTL "
+              "has): " + ", ".join(two_planes) + " LUT.", ""]
     return "\n".join(lines)
 
 
