@@ -12,7 +12,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from export.build import DATAFLOW_FILE, ExportConfig, export_model
 from hw.graph import op_kind
-from sim.accelerator import real_tiles
+from sim.accelerator import cosimulate, real_tiles
 from sim.golden.graph import run_graph
 from sim.layer_cases import int_mvau_case_of
 from sim.runner import simulator_mark
@@ -67,3 +67,10 @@ def test_srb_layer_rtl_matches_golden_and_finn_on_a_real_tile(frbc):
     assert np.array_equal(case.outputs["out0"].values, trace[node.output[0]].reshape(-1, mh))
     assert case.finn_mismatches() == []
     case.run_rtl(layer_dir(name), "verilator")
+
+
+@pytest.mark.slow
+@simulator_mark("verilator")
+def test_the_whole_frbc_accelerator_is_exact_in_rtl(frbc):
+    result = cosimulate(frbc, real_tiles(frbc), layer_dir("accel_frbc"))
+    assert result.frames == 2
