@@ -107,6 +107,10 @@ def test_skip_fifos_cover_the_window_fill_of_the_long_branch(y_x2):
     # per residual add: 2 windows of (3-1) rows of 10 + 3 pixels, 4 channels at PE 1..4
     assert len(depths) == 4  # two blocks, long skip, global (bicubic) skip
     assert all(depth >= 2 * 23 for depth in depths.values())
+    # rows of a whole-frame build are max_width (+ 2 of padding) pixels long
+    wide = skip_fifo_depths(y_x2, layers, max_width=40)
+    assert wide.keys() == depths.keys()
+    assert all(wide[t] >= 2 * (2 * 42 + 3) and wide[t] > depths[t] for t in depths)
 
 
 def test_starved_skip_fifo_deadlocks_and_is_reported(y_x2):
