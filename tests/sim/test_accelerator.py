@@ -4,6 +4,7 @@ interval bounded by the cycle model."""
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
@@ -15,6 +16,7 @@ from hw.stitch import skip_fifo_depths, stitch
 from sim.accelerator import cosimulate, real_tiles
 from sim.runner import simulator_mark
 from sim.tb.layer_run import layer_dir
+from train.data.datasets import real_frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 from sr_models import trained_like  # noqa: E402
@@ -93,6 +95,17 @@ def test_default_architecture_is_exact_in_rtl(y_x2, simulator):
     result = cosimulate(y_x2, real_tiles(y_x2), layer_dir(f"accel_y_x2_{simulator}"),
                         simulator=simulator, design=design)
     assert result.frames == 2
+    assert_interval_follows_the_cycle_model(y_x2, result)
+
+
+def test_whole_frame_build_is_exact_at_a_run_time_size(y_x2):
+    """Built for LR rows up to 40 pixels, run on 12x20 frames (frame_w/frame_h ports) with
+    idles, backpressure and resets; the output's TUSER/TLAST mark the 24x40 HR frames."""
+    design = stitch(y_x2, layer_dir("accel_y_x2_whole_frame") / "rtl", max_width=40)
+    frames = np.concatenate([real_frame(12, 20, 1, index).transpose(0, 2, 3, 1)
+                             for index in range(2)])
+    result = cosimulate(y_x2, frames, layer_dir("accel_y_x2_whole_frame"), design=design)
+    assert result.frame_shape == [2, 12, 20, 1]
     assert_interval_follows_the_cycle_model(y_x2, result)
 
 
