@@ -7,7 +7,9 @@ channels); the C++ harness (``sim.harness``) runs the same export, then the defa
 architecture (32 channels, 4 residual blocks) at 32x32 LR pixels. Every output is
 compared with the golden model. Simulated cycles per second count only simulation:
 cocotb's from its results xml (simulated time over test time), the harness's from its
-own loop; the harness's wall time per call (process start, packing) is reported too.
+own loop, per wall second and per second of its CPU time (which other processes on
+the machine do not stretch); the harness's wall time per call (process start,
+packing) is reported too.
 """
 import argparse
 import platform
