@@ -11,9 +11,9 @@
 //                [--deadlock-cycles N]
 // Exit codes: 0 done, 1 bad arguments or files, 2 deadlock (no transfer for N cycles).
 #include <chrono>
-#include <ctime>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <map>

@@ -40,8 +40,9 @@ def _verilator_command(design: Design, obj_dir: Path) -> list[str]:
     defines = f"-DIN_WORD_BYTES={_word_bytes(design.in_port)} " \
               f"-DOUT_WORD_BYTES={_word_bytes(design.out_port)}"
     return ["verilator", "--cc", "--exe", "--build", "-O3", "-j", str(BUILD_JOBS),
-            *SPEED_ARGS, *VERILATOR_ARGS, "--timescale", "/".join(TIMESCALE), "--top-module", design.name,
-            "--prefix", "Vdut", "-Mdir", str(obj_dir), "-o", BINARY_NAME, "-CFLAGS", defines,
+            *SPEED_ARGS, *VERILATOR_ARGS, "--timescale", "/".join(TIMESCALE),
+            "--top-module", design.name, "--prefix", "Vdut", "-Mdir", str(obj_dir),
+            "-o", BINARY_NAME, "-CFLAGS", defines,
             *(str(Path(source).resolve()) for source in design.sources), str(HARNESS_SOURCE)]
 
 
