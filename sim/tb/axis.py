@@ -20,7 +20,7 @@ TB_CASE_ENV = "TB_CASE"
 
 
 __all__ = [
-    "AxisDriver", "AxisMonitor", "load_case", "reset", "save_case", "sim_cycles", "start_clock",
+    "AxisDriver", "AxisMonitor", "case_paths", "load_case", "reset", "save_case", "sim_cycles", "start_clock",
 ]
 
 
@@ -29,9 +29,15 @@ def save_case(path, **arrays) -> None:
     np.savez(path, **arrays)
 
 
-def load_case() -> dict:
-    """The test case named by the TB_CASE env var: arrays, 0-d arrays as Python ints."""
-    with np.load(os.environ[TB_CASE_ENV]) as case:
+def case_paths() -> list[str]:
+    """The test cases named by the TB_CASE env var: one path, or several separated by
+    os.pathsep (cases run on the same build, e.g. other run-time frame sizes)."""
+    return os.environ.get(TB_CASE_ENV, "").split(os.pathsep)
+
+
+def load_case(index: int = 0) -> dict:
+    """Test case ``index`` of TB_CASE: arrays, 0-d arrays as Python ints."""
+    with np.load(case_paths()[index]) as case:
         return {k: (case[k].item() if case[k].ndim == 0 else case[k]) for k in case.files}
 
 

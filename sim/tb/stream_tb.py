@@ -21,6 +21,7 @@ Every checked stream must equal the golden model exactly, and then the output mo
 keep accepting for a frame's time: any extra word fails, but the first words of a next
 frame that need no input (FMPadding's top rows); a reset follows every checked stream.
 """
+import os
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -45,6 +46,8 @@ RESET_POINTS = ("first input word", "last input word", "last output word", "rand
 # how long the monitors listen for extra words after a checked stream: one frame's
 # time (an extra word would come out with the next frame's), within these bounds
 SILENCE_CYCLES = (32, 4096)
+# input ports of a spatial core holding its run-time image size, held for a whole case
+RUNTIME_SIZE_PORTS = ("in_w", "in_h")
 
 
 @dataclass(frozen=True)
@@ -71,39 +74,57 @@ def run_stream_case(
     seed: int | None = None,
     waves: bool = False,
     trace_config: Path | None = None,
+    more_cases: Sequence[Mapping] = (),
     **extra: int,
 ) -> None:
     """Pytest side: write the case into ``build_dir`` and run ``test_module`` on the RTL.
 
     ``seed`` of the random stimulus: None takes ``$SEED`` or draws one (printed, and
     named in any failure). ``extra`` holds layer-specific scalars for the testbench
-    (e.g. a FIFO's depth).
+    (e.g. a FIFO's depth; ``in_w``/``in_h``, the run-time size ports it drives).
+    ``more_cases``: further cases on the same build, each a mapping of inputs, outputs,
+    expected_cycles and optionally idle_prob, stall_prob and extras (e.g. another
+    run-time size); the test module runs each as a cocotb test of its own.
     """
     seed = stimulus_seed() if seed is None else seed
     print(f"{toplevel}: stimulus seed {seed}")
     build_dir.mkdir(parents=True, exist_ok=True)
-    case_path = build_dir / "case.npz"
-    arrays = dict(expected_cycles=expected_cycles, idle_prob=idle_prob,
-                  stall_prob=stall_prob, seed=seed, **extra)
-    for name, stream in {**inputs, **outputs}.items():
-        fmt = stream.format
-        arrays.update({name: stream.values, f"{name}_bits": fmt.elem_bits,
-                       f"{name}_per_word": fmt.per_word, f"{name}_signed": fmt.signed})
-    save_case(case_path, **arrays)
+    cases = [dict(inputs=inputs, outputs=outputs, expected_cycles=expected_cycles,
+                  idle_prob=idle_prob, stall_prob=stall_prob, **extra), *more_cases]
+    case_paths = [build_dir / ("case.npz" if i == 0 else f"case{i}.npz")
+                  for i in range(len(cases))]
+    for path, case in zip(case_paths, cases):
+        _save_stream_case(path, seed=seed, **{"idle_prob": idle_prob, "stall_prob": stall_prob,
+                                              **case})
     try:
         run_cocotb(toplevel, sources, test_module, parameters=parameters,
-                   extra_env={"TB_CASE": str(case_path)}, simulator=simulator,
+                   extra_env={"TB_CASE": os.pathsep.join(map(str, case_paths))},
+                   simulator=simulator,
                    build_dir=build_dir / simulator, waves=waves, trace_config=trace_config)
     except (AssertionError, RuntimeError) as error:
         raise type(error)(f"{error} [stimulus seed {seed}: replay with SEED={seed}]") from None
 
 
-class StreamTB:
-    """Cocotb side: drives and checks one layer through its AXI-Stream ports."""
+def _save_stream_case(path: Path, *, inputs: Mapping[str, Stream],
+                      outputs: Mapping[str, Stream], **scalars) -> None:
+    arrays = dict(scalars)
+    for name, stream in {**inputs, **outputs}.items():
+        fmt = stream.format
+        arrays.update({name: stream.values, f"{name}_bits": fmt.elem_bits,
+                       f"{name}_per_word": fmt.per_word, f"{name}_signed": fmt.signed})
+    save_case(path, **arrays)
 
-    def __init__(self, dut):
+
+class StreamTB:
+    """Cocotb side: drives and checks one layer through its AXI-Stream ports.
+
+    ``case``: the index of the case among TB_CASE's. A case holding ``in_w``/``in_h``
+    sets those run-time size ports (frame contract) before the first reset.
+    """
+
+    def __init__(self, dut, case: int = 0):
         self.dut = dut
-        self.case = load_case()
+        self.case = load_case(case)
         names = sorted(key for key in self.case if _STREAM_NAME.fullmatch(key))
         self.inputs = [name for name in names if name.startswith("in")]
         self.outputs = [name for name in names if name.startswith("out")]
@@ -121,6 +142,9 @@ class StreamTB:
         self.rng = random.Random(self.case["seed"])
         self.log.info("stimulus seed %d (replay with SEED=%d)", self.case["seed"],
                       self.case["seed"])
+        for port in RUNTIME_SIZE_PORTS:
+            if port in self.case:
+                getattr(self.dut, port).value = self.case[port]
         start_clock(self.dut)
         await self.reset()
         self.start_checkers()
