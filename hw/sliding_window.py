@@ -8,6 +8,8 @@ implementations, chosen by the node's FINN attribute ``parallel_window``.
   elements in FINN order (ky, kx, channel), per output word, for one pixel per cycle.
 Both: stride 1, dilation 1, on an already padded image.
 """
+from types import SimpleNamespace
+
 from hw.folding import RTL_DIR, check_divides, check_positive
 
 LAYER = "ConvolutionInputGenerator"
@@ -51,6 +53,8 @@ def rtl_parameters(in_h: int, in_w: int, channels: int, simd: int, elem_bits: in
 
 PARALLEL_MODULE = "sliding_window_parallel"
 PARALLEL_SOURCES = (RTL_DIR / "sliding_window_parallel.sv",)
+# the parallel implementation as a layer module of its own (MODULE, SOURCES)
+PARALLEL = SimpleNamespace(MODULE=PARALLEL_MODULE, SOURCES=PARALLEL_SOURCES)
 # input pixel -> registered line-buffer read -> window register (the output register)
 PARALLEL_LATENCY = 2
 

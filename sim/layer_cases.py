@@ -8,7 +8,6 @@ qonnx/FINN in Python) and what ``run_stream_case`` needs to run the RTL. The RTL
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 
@@ -38,29 +37,30 @@ class LayerCase:
     # FINN's execution of its model of the layer: output stream name -> values like outputs
     finn: Callable[[], dict]
     stalls: dict = field(default_factory=dict)  # idle_prob / stall_prob other than the default
-    # run-time input ports the testbench holds for the whole case (in_w, in_h)
-    ports: dict = field(default_factory=dict)
-    # cases of the same build at other run-time sizes (their rtl is this case's)
-    more_sizes: list = field(default_factory=list)
+    ports: dict = field(default_factory=dict)  # run-time input ports (in_w, in_h) -> value
 
     def finn_mismatches(self) -> list[str]:
-        """Output streams where FINN's execution differs from the golden model (in any
-        of the sizes)."""
+        """Output streams where FINN's execution differs from the golden model."""
         finn = self.finn()
         return [name for name, stream in self.outputs.items()
-                if not np.array_equal(finn[name], stream.values)] + \
-            [f"{name} at {size.ports}" for size in self.more_sizes
-             for name in size.finn_mismatches()]
+                if not np.array_equal(finn[name], stream.values)]
 
-    def run_rtl(self, build_dir: Path, simulator: str, seed: int | None = None) -> None:
+    def run_rtl(self, build_dir: Path, simulator: str, seed: int | None = None,
+                more_sizes: tuple["LayerCase", ...] = ()) -> None:
         """AssertionError unless the RTL's outputs equal the golden model's and a stall-free
-        frame takes ``expected_cycles``, at every size of one build."""
-        more = [dict(inputs=size.inputs, outputs=size.outputs,
-                     expected_cycles=size.expected_cycles, **size.stalls, **size.ports)
-                for size in self.more_sizes]
+        frame takes ``expected_cycles``; then the same for each of ``more_sizes`` (cases of
+        the same build at other run-time sizes), in the same simulation."""
+        for other in more_sizes:
+            if other.rtl != self.rtl:
+                raise ValueError(f"{other.kind}: a run-time size needs the same build "
+                                 f"({other.rtl['parameters']} != {self.rtl['parameters']})")
         run_stream_case(build_dir, inputs=self.inputs, outputs=self.outputs,
                         expected_cycles=self.expected_cycles, simulator=simulator, seed=seed,
-                        more_cases=more, **self.stalls, **self.ports, **self.rtl)
+                        ports=self.ports,
+                        more_sizes=[dict(inputs=o.inputs, outputs=o.outputs, ports=o.ports,
+                                         expected_cycles=o.expected_cycles)
+                                    for o in more_sizes],
+                        **self.stalls, **self.rtl)
 
 
 def _per_frame(model, inputs: dict, out_names: dict) -> dict:
@@ -183,14 +183,21 @@ def _udtype(elem_bits: int) -> str:
 
 
 def _hand_written(kind: str, layer, parameters: dict, x: Stream, out: Stream, cycles: int,
-                  model, stalls: dict | None = None, **extra) -> LayerCase:
+                  model, stalls: dict | None = None, ports: dict | None = None,
+                  **extra) -> LayerCase:
     """A hand-written core with one stream in and one out: ``layer`` is its hw module
-    (MODULE, SOURCES), its testbench sim/tb/<kind>_tb.py, ``model`` FINN's one-frame model."""
+    (MODULE, SOURCES), its testbench sim/tb/<kind>_tb.py, ``model`` FINN's one-frame model,
+    ``ports`` its run-time input ports."""
     return LayerCase(
         kind, {"in0": x}, {"out0": out}, cycles,
         dict(toplevel=layer.MODULE, sources=layer.SOURCES, test_module=f"sim.tb.{kind}_tb",
              parameters=parameters, **extra),
-        lambda: _per_frame(model, {"x": x.values}, {"out0": "out"}), stalls or {})
+        lambda: _per_frame(model, {"x": x.values}, {"out0": "out"}), stalls or {}, ports or {})
+
+
+def _size_ports(in_h: int, in_w: int) -> dict:
+    """The run-time size ports of a spatial core."""
+    return {"in_w": in_w, "in_h": in_h}
 
 
 def fmpadding_case(rng, in_h: int, in_w: int, channels: int, simd: int, elem_bits: int,
@@ -226,34 +233,26 @@ def sliding_window_case(rng, in_h: int, in_w: int, channels: int, simd: int, ele
         sliding_window.expected_cycles(in_h, in_w, channels, simd, kernel), model)
 
 
-def sliding_window_parallel_case(rng, sizes, max_w: int, channels: int, elem_bits: int,
-                                 kernel: tuple[int, int], frames: int = 2) -> LayerCase:
-    """KH x KW windows, one whole window per word, of (already padded) images of every
-    run-time (in_h, in_w) of ``sizes`` on one build for width ``max_w``."""
-    kh, kw = kernel
-    parameters = sliding_window.parallel_rtl_parameters(max_w, channels, elem_bits, kernel)
-    cases = []
-    for in_h, in_w in sizes:
-        sliding_window.check_parallel(in_h, in_w, max_w, channels, channels, kernel)
-        image = _unsigned(rng, frames, (in_h, in_w, channels), elem_bits)
-        node, out_dim = finn_models.sliding_window_node(
-            "x", "out", (in_h, in_w), kernel, channels, _udtype(elem_bits), simd=channels,
-            parallel_window=1)
-        window = sliding_window.window_elems(channels, kernel)
-        model = finn_models.make_model(
-            [node], {"x": ((1, in_h, in_w, channels), _udtype(elem_bits))},
-            {"out": ((1, *out_dim, window), _udtype(elem_bits))})
-        case = _hand_written(
-            "sliding_window_parallel",
-            SimpleNamespace(MODULE=sliding_window.PARALLEL_MODULE,
-                            SOURCES=sliding_window.PARALLEL_SOURCES), parameters,
-            Stream(image, StreamFormat(elem_bits, channels)),
-            Stream(im2col(image, (kh, kw), (1, 1), (1, 1)), StreamFormat(elem_bits, window)),
-            sliding_window.parallel_expected_cycles(in_h, in_w), model)
-        case.ports = {"in_w": in_w, "in_h": in_h}
-        cases.append(case)
-    cases[0].more_sizes = cases[1:]
-    return cases[0]
+def sliding_window_parallel_case(rng, in_h: int, in_w: int, channels: int, elem_bits: int,
+                                 kernel: tuple[int, int], frames: int = 2,
+                                 max_w: int | None = None) -> LayerCase:
+    """KH x KW windows, stride 1, one whole window per word, of an (already padded) image;
+    the RTL built for ``max_w`` (default ``in_w``), run at in_h x in_w."""
+    sliding_window.check_parallel(in_h, in_w, max_w or in_w, channels, channels, kernel)
+    image = _unsigned(rng, frames, (in_h, in_w, channels), elem_bits)
+    node, out_dim = finn_models.sliding_window_node(
+        "x", "out", (in_h, in_w), kernel, channels, _udtype(elem_bits), simd=channels,
+        parallel_window=1)
+    window = sliding_window.window_elems(channels, kernel)
+    model = finn_models.make_model([node], {"x": ((1, in_h, in_w, channels), _udtype(elem_bits))},
+                                   {"out": ((1, *out_dim, window), _udtype(elem_bits))})
+    return _hand_written(
+        "sliding_window_parallel", sliding_window.PARALLEL,
+        sliding_window.parallel_rtl_parameters(max_w or in_w, channels, elem_bits, kernel),
+        Stream(image, StreamFormat(elem_bits, channels)),
+        Stream(im2col(image, kernel, (1, 1), (1, 1)), StreamFormat(elem_bits, window)),
+        sliding_window.parallel_expected_cycles(in_h, in_w), model,
+        ports=_size_ports(in_h, in_w))
 
 
 def depth_to_space_case(rng, in_h: int, in_w: int, channels: int, block: int, simd: int,

@@ -20,7 +20,7 @@ TB_CASE_ENV = "TB_CASE"
 
 
 __all__ = [
-    "AxisDriver", "AxisMonitor", "case_paths", "load_case", "reset", "save_case", "sim_cycles", "start_clock",
+    "AxisDriver", "AxisMonitor", "load_case", "load_cases", "reset", "save_case", "sim_cycles", "start_clock",
 ]
 
 
@@ -29,16 +29,16 @@ def save_case(path, **arrays) -> None:
     np.savez(path, **arrays)
 
 
-def case_paths() -> list[str]:
-    """The test cases named by the TB_CASE env var: one path, or several separated by
-    os.pathsep (cases run on the same build, e.g. other run-time frame sizes)."""
-    return os.environ.get(TB_CASE_ENV, "").split(os.pathsep)
-
-
-def load_case(index: int = 0) -> dict:
-    """Test case ``index`` of TB_CASE: arrays, 0-d arrays as Python ints."""
-    with np.load(case_paths()[index]) as case:
+def load_case(path: str | None = None) -> dict:
+    """The test case at ``path`` (default: the TB_CASE env var): arrays, 0-d arrays as
+    Python ints."""
+    with np.load(path or os.environ[TB_CASE_ENV]) as case:
         return {k: (case[k].item() if case[k].ndim == 0 else case[k]) for k in case.files}
+
+
+def load_cases() -> list[dict]:
+    """Every case named by TB_CASE (paths joined by os.pathsep), in order."""
+    return [load_case(path) for path in os.environ[TB_CASE_ENV].split(os.pathsep)]
 
 
 def start_clock(dut, period_ns: int = CLOCK_PERIOD_NS):

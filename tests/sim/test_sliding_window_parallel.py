@@ -1,5 +1,5 @@
-"""hw/rtl/sliding_window_parallel.sv against the golden im2col, in Verilator and Icarus:
-each build runs two run-time image sizes (in_w, in_h) below its maximum width."""
+"""hw/rtl/sliding_window_parallel.sv against the golden im2col, in Verilator and Icarus, at two
+run-time image sizes from one build."""
 import numpy as np
 import pytest
 
@@ -8,26 +8,34 @@ from sim.layer_cases import sliding_window_parallel_case
 from sim.runner import simulator_case
 
 FRAMES = 2
-# (run-time (in_h, in_w) sizes, max_w, channels, elem_bits, (KH, KW)); images already padded
+# (channels, elem_bits, (KH, KW)), MAX_W, run-time sizes (in_h, in_w) of the padded image:
+# one at MAX_W, one narrower
 CONFIGS = {
-    "3x3_binary": (((5, 7), (4, 3)), 8, 4, 1, (3, 3)),
-    "3x3_8bit": (((6, 9), (3, 4)), 9, 2, 8, (3, 3)),
-    "1x5_binary": (((3, 6), (2, 5)), 7, 3, 1, (1, 5)),
-    "5x1_8bit": (((6, 2), (5, 1)), 4, 1, 8, (5, 1)),
+    "3x3_binary": ((4, 1, (3, 3)), 7, ((5, 7), (4, 3))),
+    "3x3_8bit": ((2, 8, (3, 3)), 9, ((6, 9), (3, 4))),
+    "1x5_binary": ((3, 1, (1, 5)), 6, ((3, 6), (2, 5))),
+    # in_w = 1: the line buffer column just written is read in the same cycle
+    "5x1_8bit": ((1, 8, (5, 1)), 2, ((6, 2), (5, 1))),
 }
 RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS),
         simulator_case("3x3_binary", "icarus")]
 
 
+def _sizes(config: str, rng, frames: int = FRAMES):
+    layer, max_w, sizes = CONFIGS[config]
+    return [sliding_window_parallel_case(rng, h, w, *layer, frames=frames, max_w=max_w)
+            for h, w in sizes]
+
+
 @pytest.mark.parametrize("config, simulator", RUNS)
-def test_sliding_window_parallel_matches_golden(config, simulator, tmp_path):
-    sliding_window_parallel_case(np.random.default_rng(3), *CONFIGS[config],
-                                 frames=FRAMES).run_rtl(tmp_path, simulator)
+def test_sliding_window_parallel_matches_golden_at_two_sizes(config, simulator, tmp_path):
+    first, second = _sizes(config, np.random.default_rng(3))
+    first.run_rtl(tmp_path, simulator, more_sizes=(second,))
 
 
-def test_golden_equals_finn_execution():
-    for config in CONFIGS.values():
-        case = sliding_window_parallel_case(np.random.default_rng(4), *config, frames=1)
+@pytest.mark.parametrize("config", CONFIGS)
+def test_golden_equals_finn_execution(config):
+    for case in _sizes(config, np.random.default_rng(4), frames=1):
         assert case.finn_mismatches() == []
 
 
