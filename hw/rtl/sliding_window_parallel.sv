@@ -50,21 +50,21 @@ module sliding_window_parallel #(
     localparam int ADDR_BITS = MAX_W > 1 ? $clog2(MAX_W) : 1;
     localparam int LINE_ROWS = KH > 1 ? KH - 1 : 1;  // rows of a line buffer word (none if KH = 1)
 
-    typedef logic [PIXEL_BITS-1:0] pixel_t;
-    typedef logic [LINE_ROWS-1:0][PIXEL_BITS-1:0] rows_t;  // [0]: the oldest row
+    localparam int ROWS_BITS = LINE_ROWS * PIXEL_BITS;  // a line buffer word, oldest row at the LSBs
 
     // accept stage: position of the next input pixel
     logic [15:0] in_x, in_y;
     // shift stage: the accepted pixel and its position
     logic shift_full;
-    pixel_t shift_pixel;
+    logic [PIXEL_BITS-1:0] shift_pixel;
     logic [15:0] shift_x, shift_y;
 
-    // window[ky][kx], packed so that its bits are the output word: element
-    // (ky*KW + kx)*CHANNELS + c at bits [((ky*KW + kx)*CHANNELS + c)*ELEM_BITS +: ELEM_BITS]
-    logic [KH-1:0][KW-1:0][PIXEL_BITS-1:0] window;
-    // the window's new right column, column[KH-1] the newest pixel
-    logic [KH-1:0][PIXEL_BITS-1:0] column;
+    // the window is the output word: pixel (ky, kx) at [(ky*KW + kx)*PIXEL_BITS +: PIXEL_BITS],
+    // so element (ky*KW + kx)*CHANNELS + c at [((ky*KW + kx)*CHANNELS + c)*ELEM_BITS +: ELEM_BITS]
+    logic [KH*KW*PIXEL_BITS-1:0] window;
+    // the window's new right column: pixel of row ky at [ky*PIXEL_BITS +: PIXEL_BITS], the
+    // newest (the input pixel) at the top
+    logic [KH*PIXEL_BITS-1:0] column;
 
     wire shift = shift_full && (!out0_V_TVALID || out0_V_TREADY);
     assign in0_V_TREADY = !shift_full || shift;
@@ -109,21 +109,25 @@ module sliding_window_parallel #(
     for (genvar ky = 0; ky < KH; ky++) begin : g_window_row
         for (genvar kx = 0; kx < KW; kx++) begin : g_window_col
             // the right column takes the new column, the others their right neighbour
+            localparam int AT = (ky * KW + kx) * PIXEL_BITS;
             if (kx == KW - 1) begin : g_right
-                always_ff @(posedge ap_clk) if (shift) window[ky][kx] <= column[ky];
+                always_ff @(posedge ap_clk)
+                    if (shift) window[AT +: PIXEL_BITS] <= column[ky * PIXEL_BITS +: PIXEL_BITS];
             end else begin : g_inner
-                always_ff @(posedge ap_clk) if (shift) window[ky][kx] <= window[ky][kx + 1];
+                always_ff @(posedge ap_clk)
+                    if (shift) window[AT +: PIXEL_BITS] <= window[AT + PIXEL_BITS +: PIXEL_BITS];
             end
         end
     end
 
     if (KH > 1) begin : g_line_buffer
-        rows_t line_buffer [0:MAX_W-1];
-        rows_t read_rows;
+        logic [ROWS_BITS-1:0] line_buffer [0:MAX_W-1];
+        logic [ROWS_BITS-1:0] read_rows;
         // a write to the column being read in the same cycle (in_w = 1 only): its data
-        rows_t bypass_rows;
+        logic [ROWS_BITS-1:0] bypass_rows;
         logic bypass;
-        wire rows_t write_rows = column[KH-1:1];
+        // the column without its oldest pixel: the rows above the next row's pixel
+        wire [ROWS_BITS-1:0] write_rows = column[KH*PIXEL_BITS-1:PIXEL_BITS];
 
         always_ff @(posedge ap_clk) begin
             if (shift) line_buffer[shift_x[ADDR_BITS-1:0]] <= write_rows;
