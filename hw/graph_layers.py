@@ -104,13 +104,15 @@ def _thresholding(node, model, out_dir):
     return _generated(layer, node, cycles, "Thresholding")
 
 
-def _raw(node, model, module, parameters, sources, per_word, exp_cycles, kind):
-    """Instance of a hand-written module with one input and one output stream."""
+def _raw(node, model, module, parameters, sources, per_word, exp_cycles, kind,
+         out_per_word=None, extra_ports=None):
+    """Instance of a hand-written module with one input and one output stream, of
+    ``per_word`` elements per word (the output ``out_per_word`` if given)."""
     return Instance(
         name=node.name, module=module, parameters=parameters, sources=list(sources),
         inputs=[_raw_port(model, "in0_V", node.input[0], per_word)],
-        outputs=[_raw_port(model, "out0_V", node.output[0], per_word)],
-        exp_cycles=exp_cycles, kind=kind)
+        outputs=[_raw_port(model, "out0_V", node.output[0], out_per_word or per_word)],
+        exp_cycles=exp_cycles, kind=kind, extra_ports=extra_ports or {})
 
 
 def _fmpadding(node, model, out_dir):
@@ -125,18 +127,41 @@ def _fmpadding(node, model, out_dir):
 
 
 def _sliding_window(node, model, out_dir):
+    """The parallel-window RTL when the node's ``parallel_window`` is set, else the folded one."""
     op = getCustomOp(node)
     kh, kw = op.get_nodeattr("ConvKernelDim")
-    if kh != kw or list(op.get_nodeattr("Stride")) != [1, 1] \
-            or list(op.get_nodeattr("Dilation")) != [1, 1]:
-        raise UnsupportedLayerError(f"{node.name}: the sliding window RTL supports square "
-                                    "kernels with stride 1 and dilation 1 only")
+    if list(op.get_nodeattr("Stride")) != [1, 1] or list(op.get_nodeattr("Dilation")) != [1, 1]:
+        raise UnsupportedLayerError(f"{node.name}: the sliding window RTL supports stride 1 "
+                                    "and dilation 1 only")
     h, w = op.get_nodeattr("IFMDim")
     c, simd = op.get_nodeattr("IFMChannels"), op.get_nodeattr("SIMD")
     bits = op.get_input_datatype().bitwidth()
+    if op.get_nodeattr("parallel_window"):
+        return _parallel_window(node, model, (h, w), c, simd, bits, (kh, kw))
+    if kh != kw:
+        raise UnsupportedLayerError(f"{node.name}: the folded sliding window RTL supports "
+                                    f"square kernels only, not {kh}x{kw}; parallel_window=1 "
+                                    "takes any")
     return _raw(node, model, sliding_window.MODULE,
                 sliding_window.rtl_parameters(h, w, c, simd, bits, kh), sliding_window.SOURCES,
                 simd, sliding_window.expected_cycles(h, w, c, simd, kh), "ConvolutionInputGenerator")
+
+
+def _parallel_window(node, model, size, channels, simd, bits, kernel):
+    """One window per word. Built for the graph's width, its run-time size ports tied to
+    the graph's size (until the top level carries frame_w/frame_h: then frame size +
+    this layer's offset, see notes/frame_contract)."""
+    (h, w), kind = size, "ConvolutionInputGenerator"
+    try:
+        sliding_window.check_parallel(h, w, w, channels, simd, kernel)
+    except ValueError as error:
+        raise UnsupportedLayerError(f"{node.name}: {error}") from None
+    return _raw(node, model, sliding_window.PARALLEL_MODULE,
+                sliding_window.parallel_rtl_parameters(w, channels, bits, kernel),
+                sliding_window.PARALLEL_SOURCES, channels,
+                sliding_window.parallel_expected_cycles(h, w), kind,
+                out_per_word=sliding_window.window_elems(channels, kernel),
+                extra_ports={"in_w": f"16'd{w}", "in_h": f"16'd{h}"})
 
 
 def _depth_to_space(node, model, out_dir):

@@ -59,9 +59,9 @@ class Design:
 
 
 def _window_fill_pixels(op):
-    """Pixels a sliding window reads before its first window: (K-1) rows + K pixels."""
-    k = op.get_nodeattr("ConvKernelDim")[0]
-    return (k - 1) * op.get_nodeattr("IFMDim")[1] + k
+    """Pixels a sliding window reads before its first window: (KH-1) rows + KW pixels."""
+    kh, kw = op.get_nodeattr("ConvKernelDim")
+    return (kh - 1) * op.get_nodeattr("IFMDim")[1] + kw
 
 
 def skip_fifo_depths(model: ModelWrapper, instances: dict) -> dict:

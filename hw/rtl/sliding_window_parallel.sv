@@ -49,7 +49,6 @@ module sliding_window_parallel #(
     localparam int PIXEL_BITS = CHANNELS * ELEM_BITS;
     localparam int ADDR_BITS = MAX_W > 1 ? $clog2(MAX_W) : 1;
     localparam int LINE_ROWS = KH > 1 ? KH - 1 : 1;  // rows of a line buffer word (none if KH = 1)
-
     localparam int ROWS_BITS = LINE_ROWS * PIXEL_BITS;  // a line buffer word, oldest row at the LSBs
 
     // accept stage: position of the next input pixel

@@ -46,6 +46,14 @@ def rgb_x3(tmp_path_factory):
                     in_channels=3, channels=6, blocks=1, convs_per_block=1)
 
 
+@pytest.fixture(scope="module")
+def y_x2_parallel(tmp_path_factory):
+    """The default architecture at a target no folded window meets (KH*KW cycles per
+    pixel): every window parallel, binary MVAUs at SIMD 18 of 4 channels x 3x3."""
+    return exported(tmp_path_factory, "y_x2_parallel", 550, arch="BinarySRResNet", scale=2,
+                    in_channels=1, channels=4, blocks=2)
+
+
 def refill(model, layer: str) -> tuple[int, int]:
     """(rows, pixels) of real input the window generator of ``layer`` (an MVAU's producer,
     or the layer itself) reads before its first window: (K-1) rows + K pixels of the padded
@@ -94,6 +102,22 @@ def test_default_architecture_is_exact_in_rtl(y_x2, simulator):
                         simulator=simulator, design=design)
     assert result.frames == 2
     assert_interval_follows_the_cycle_model(y_x2, result)
+
+
+def test_parallel_windows_are_exact_in_rtl(y_x2_parallel):
+    windows = [getCustomOp(n) for n in y_x2_parallel.graph.node
+               if n.op_type.startswith("ConvolutionInputGenerator")]
+    assert all(w.get_nodeattr("parallel_window") == 1 for w in windows)
+    mvau_simd = {getCustomOp(n).get_nodeattr("SIMD") for n in y_x2_parallel.graph.node
+                 if n.op_type.startswith("MVAU")}
+    assert 18 in mvau_simd  # a divisor of MW = 36 that no divisor of the 4 channels reaches
+    design = stitch(y_x2_parallel, layer_dir("accel_y_x2_parallel") / "rtl")
+    assert any(inst.kind == "DWC" and inst.parameters == {"IN_ELEMS": 36, "OUT_ELEMS": 18,
+                                                          "ELEM_BITS": 1}
+               for inst in design.instances)
+    result = cosimulate(y_x2_parallel, real_tiles(y_x2_parallel),
+                        layer_dir("accel_y_x2_parallel"), design=design)
+    assert_interval_follows_the_cycle_model(y_x2_parallel, result)
 
 
 def test_rgb_x3_edsr_is_exact_in_rtl(rgb_x3):
