@@ -56,18 +56,18 @@ def y_x2_parallel(tmp_path_factory):
 
 def refill(model, layer: str) -> tuple[int, int]:
     """(rows, pixels) of real input the window generator of ``layer`` (an MVAU's producer,
-    or the layer itself) reads before its first window: (K-1) rows + K pixels of the padded
+    or the layer itself) reads before its first window: (KH-1) rows + KW pixels of the padded
     frame, less the top rows and left pixels of padding, which need no input."""
     node = model.get_node_from_name(layer)
     if not node.op_type.startswith("ConvolutionInputGenerator"):
         node = model.find_producer(node.input[0])
     if node is None or not node.op_type.startswith("ConvolutionInputGenerator"):
         return 0, 1
-    kernel = getCustomOp(node).get_nodeattr("ConvKernelDim")[0]
+    kh, kw = getCustomOp(node).get_nodeattr("ConvKernelDim")
     padding = model.find_producer(node.input[0])
     top, left = (getCustomOp(padding).get_nodeattr("Padding")[:2]
                  if padding is not None and padding.op_type.startswith("FMPadding") else (0, 0))
-    return kernel - 1 - top, kernel - left
+    return kh - 1 - top, kw - left
 
 
 def assert_interval_follows_the_cycle_model(model, result):
@@ -118,6 +118,18 @@ def test_parallel_windows_are_exact_in_rtl(y_x2_parallel):
     result = cosimulate(y_x2_parallel, real_tiles(y_x2_parallel),
                         layer_dir("accel_y_x2_parallel"), design=design)
     assert_interval_follows_the_cycle_model(y_x2_parallel, result)
+
+
+@pytest.mark.slow
+def test_btm_with_1x5_and_5x1_windows_is_exact_in_rtl(tmp_path_factory):
+    btm = exported(tmp_path_factory, "btm_x2", 2000, arch="BTM", mode="deployable", scale=2,
+                   in_channels=1, channels=4, blocks=1)
+    kernels = {tuple(getCustomOp(n).get_nodeattr("ConvKernelDim")): getCustomOp(n)
+               for n in btm.graph.node if n.op_type.startswith("ConvolutionInputGenerator")}
+    assert kernels[(1, 5)].get_nodeattr("parallel_window") == 1
+    assert kernels[(5, 1)].get_nodeattr("parallel_window") == 1
+    assert_interval_follows_the_cycle_model(
+        btm, cosimulate(btm, real_tiles(btm), layer_dir("accel_btm_x2")))
 
 
 def test_rgb_x3_edsr_is_exact_in_rtl(rgb_x3):
