@@ -54,6 +54,13 @@ def y_x2_parallel(tmp_path_factory):
                     in_channels=1, channels=4, blocks=2)
 
 
+@pytest.fixture(scope="module")
+def btm_x2(tmp_path_factory):
+    """BTM deployable: MRBs with 1x5 and 5x1 binary convs, 4 channels."""
+    return exported(tmp_path_factory, "btm_x2", 2000, arch="BTM", mode="deployable", scale=2,
+                    in_channels=1, channels=4, blocks=1)
+
+
 def refill(model, layer: str) -> tuple[int, int]:
     """(rows, pixels) of real input the window generator of ``layer`` (an MVAU's producer,
     or the layer itself) reads before its first window: (KH-1) rows + KW pixels of the padded
@@ -120,16 +127,18 @@ def test_parallel_windows_are_exact_in_rtl(y_x2_parallel):
     assert_interval_follows_the_cycle_model(y_x2_parallel, result)
 
 
+def test_btm_1x5_and_5x1_windows_are_parallel_and_split_for_the_mvau(btm_x2):
+    windows = {(i.parameters["KH"], i.parameters["KW"]): i
+               for i in stitch(btm_x2, layer_dir("accel_btm_x2") / "rtl").instances
+               if i.module == "sliding_window_parallel"}
+    assert set(windows) == {(1, 5), (5, 1)}  # the 3x3 and 5x5 windows stay folded
+    assert all(w.outputs[0].stream.per_word == 5 * 4 for w in windows.values())
+
+
 @pytest.mark.slow
-def test_btm_with_1x5_and_5x1_windows_is_exact_in_rtl(tmp_path_factory):
-    btm = exported(tmp_path_factory, "btm_x2", 2000, arch="BTM", mode="deployable", scale=2,
-                   in_channels=1, channels=4, blocks=1)
-    kernels = {tuple(getCustomOp(n).get_nodeattr("ConvKernelDim")): getCustomOp(n)
-               for n in btm.graph.node if n.op_type.startswith("ConvolutionInputGenerator")}
-    assert kernels[(1, 5)].get_nodeattr("parallel_window") == 1
-    assert kernels[(5, 1)].get_nodeattr("parallel_window") == 1
+def test_btm_with_1x5_and_5x1_windows_is_exact_in_rtl(btm_x2):
     assert_interval_follows_the_cycle_model(
-        btm, cosimulate(btm, real_tiles(btm), layer_dir("accel_btm_x2")))
+        btm_x2, cosimulate(btm_x2, real_tiles(btm_x2), layer_dir("accel_btm_x2")))
 
 
 def test_rgb_x3_edsr_is_exact_in_rtl(rgb_x3):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from hw import sliding_window
+from hw.area import synth_area, yosys_available
 from sim.layer_cases import sliding_window_parallel_case
 from sim.runner import simulator_case
 
@@ -50,3 +51,11 @@ def test_golden_equals_finn_execution(config):
 def test_check_parallel_names_layer_and_rule(args, rule):
     with pytest.raises(ValueError, match=rule):
         sliding_window.check_parallel(*args)
+
+
+@pytest.mark.skipif(not yosys_available(), reason="yosys is not installed")
+def test_line_buffer_of_a_960_pixel_row_is_block_ram():
+    area = synth_area(sliding_window.PARALLEL_SOURCES, sliding_window.PARALLEL_MODULE,
+                      sliding_window.parallel_rtl_parameters(962, 4, 1, (3, 3)))
+    # 2 rows of 4 bits x 962 columns in one 18 Kb block, nothing in LUTs or flip-flops
+    assert (area["BRAM18"], area["LUTRAM"]) == (1, 0) and area["FF"] < 150, area
