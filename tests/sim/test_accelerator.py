@@ -4,6 +4,7 @@ interval bounded by the cycle model."""
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
@@ -15,6 +16,7 @@ from hw.stitch import skip_fifo_depths, stitch
 from sim.accelerator import cosimulate, real_tiles
 from sim.runner import simulator_mark
 from sim.tb.layer_run import layer_dir
+from train.data.datasets import real_frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 from sr_models import trained_like  # noqa: E402
@@ -111,6 +113,17 @@ def test_default_architecture_is_exact_in_rtl(y_x2, simulator):
     assert_interval_follows_the_cycle_model(y_x2, result)
 
 
+def test_whole_frame_build_is_exact_at_a_run_time_size(y_x2):
+    """Built for LR rows up to 40 pixels, run on 12x20 frames (frame_w/frame_h ports) with
+    idles, backpressure and resets; the output's TUSER/TLAST mark the 24x40 HR frames."""
+    design = stitch(y_x2, layer_dir("accel_y_x2_whole_frame") / "rtl", max_width=40)
+    frames = np.concatenate([real_frame(12, 20, 1, index).transpose(0, 2, 3, 1)
+                             for index in range(2)])
+    result = cosimulate(y_x2, frames, layer_dir("accel_y_x2_whole_frame"), design=design)
+    assert result.frame_shape == [2, 12, 20, 1]
+    assert_interval_follows_the_cycle_model(y_x2, result)
+
+
 def test_parallel_windows_are_exact_in_rtl(y_x2_parallel):
     windows = [getCustomOp(n) for n in y_x2_parallel.graph.node
                if n.op_type.startswith("ConvolutionInputGenerator")]
@@ -118,12 +131,14 @@ def test_parallel_windows_are_exact_in_rtl(y_x2_parallel):
     mvau_simd = {getCustomOp(n).get_nodeattr("SIMD") for n in y_x2_parallel.graph.node
                  if n.op_type.startswith("MVAU")}
     assert 18 in mvau_simd  # a divisor of MW = 36 that no divisor of the 4 channels reaches
-    design = stitch(y_x2_parallel, layer_dir("accel_y_x2_parallel") / "rtl")
+    # built for LR rows up to 40 pixels, run on 12x20 frames: in_w/in_h = frame + offset
+    design = stitch(y_x2_parallel, layer_dir("accel_y_x2_parallel") / "rtl", max_width=40)
     assert any(inst.kind == "DWC" and inst.parameters == {"IN_ELEMS": 36, "OUT_ELEMS": 18,
                                                           "ELEM_BITS": 1}
                for inst in design.instances)
-    result = cosimulate(y_x2_parallel, real_tiles(y_x2_parallel),
-                        layer_dir("accel_y_x2_parallel"), design=design)
+    frames = np.concatenate([real_frame(12, 20, 1, index).transpose(0, 2, 3, 1)
+                             for index in range(2)])
+    result = cosimulate(y_x2_parallel, frames, layer_dir("accel_y_x2_parallel"), design=design)
     assert_interval_follows_the_cycle_model(y_x2_parallel, result)
 
 
@@ -152,6 +167,10 @@ def test_skip_fifos_cover_the_window_fill_of_the_long_branch(y_x2):
     # per residual add: 2 windows of (3-1) rows of 10 + 3 pixels, 4 channels at PE 1..4
     assert len(depths) == 4  # two blocks, long skip, global (bicubic) skip
     assert all(depth >= 2 * 23 for depth in depths.values())
+    # rows of a whole-frame build are max_width (+ 2 of padding) pixels long
+    wide = skip_fifo_depths(y_x2, layers, max_width=40)
+    assert wide.keys() == depths.keys()
+    assert all(wide[t] >= 2 * (2 * 42 + 3) and wide[t] > depths[t] for t in depths)
 
 
 def test_starved_skip_fifo_deadlocks_and_is_reported(y_x2):

@@ -5,7 +5,7 @@ import pytest
 
 from hw import sliding_window
 from hw.area import synth_area, yosys_available
-from sim.layer_cases import sliding_window_parallel_case
+from sim.layer_cases import run_at_sizes, sliding_window_parallel_case
 from sim.runner import simulator_case
 
 FRAMES = 2
@@ -22,21 +22,18 @@ RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS),
         simulator_case("3x3_binary", "icarus")]
 
 
-def _sizes(config: str, rng, frames: int = FRAMES):
-    layer, max_w, sizes = CONFIGS[config]
-    return [sliding_window_parallel_case(rng, h, w, *layer, frames=frames, max_w=max_w)
-            for h, w in sizes]
-
-
 @pytest.mark.parametrize("config, simulator", RUNS)
 def test_sliding_window_parallel_matches_golden_at_two_sizes(config, simulator, tmp_path):
-    first, second = _sizes(config, np.random.default_rng(3))
-    first.run_rtl(tmp_path, simulator, more_sizes=(second,))
+    run_at_sizes(sliding_window_parallel_case, np.random.default_rng(3), *CONFIGS[config],
+                 tmp_path, simulator, FRAMES)
 
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_golden_equals_finn_execution(config):
-    for case in _sizes(config, np.random.default_rng(4), frames=1):
+    layer, max_w, sizes = CONFIGS[config]
+    rng = np.random.default_rng(4)
+    for h, w in sizes:
+        case = sliding_window_parallel_case(rng, h, w, *layer, frames=1, max_w=max_w)
         assert case.finn_mismatches() == []
 
 
