@@ -20,11 +20,13 @@ from qonnx.transformation.lower_convs_to_matmul import LowerConvsToMatMul
 from hw.artifacts import (CONFIG_FILE, DATAFLOW_FILE, INTERMEDIATE_DIR, QONNX_FILE,
                               staged_folder)
 from export.qonnx_export import export_qonnx_model
+from export.transformation.bipolar_input import ConvertBipolarInputMatMulToBinary
 from export.transformation.infer_depth_to_space import InferDepthToSpaceLayer
 from export.transformation.integer_check import CheckIntegerDataflow, NonIntegerPathError
 from export.transformation.lower_convs import (MakeChannelsLast, MakeChannelsLastIO,
                                                PadBinaryIm2ColWithBits)
-from export.transformation.qonnx_cleanup import (AnnotateBipolarWeights, FoldQuantBias,
+from export.transformation.qonnx_cleanup import (AnnotateBipolarWeights,
+                                                 AnnotateUnitScaleIntWeights, FoldQuantBias,
                                                  RemoveIdentityInputQuant, RemoveRedundantQuant)
 from export.transformation.quant_to_multithreshold import (ChainError,
                                                            ConvertQuantChainsToMultiThreshold)
@@ -86,7 +88,8 @@ def _apply(model, *transformations):
 def step_tidy_qonnx(model, cfg):
     """Drop redundant quantizers, fold constant quantizers into weights and biases."""
     return _apply(model, RemoveRedundantQuant(), RemoveIdentityInputQuant(), FoldQuantBias(),
-                  AnnotateBipolarWeights(), ExtractBiasFromConv(), FoldQuantWeights())
+                  AnnotateBipolarWeights(), AnnotateUnitScaleIntWeights(), ExtractBiasFromConv(),
+                  FoldQuantWeights())
 
 
 def step_quant_to_thresholds(model, cfg):
@@ -111,12 +114,14 @@ def step_lower_convs(model, cfg):
 
 
 def step_convert_to_xnor(model, cfg):
-    """Bipolar MatMuls -> XNOR-popcount on bits; the popcount correction (x2, -K) is
-    absorbed into the thresholds, which are rounded up to integers (exact: every input
-    is an integer)."""
+    """Bipolar MatMuls -> XNOR-popcount on bits, integer-weight MatMuls on bipolar inputs
+    (SRB) -> integer MatMuls on bits; the corrections (x2, -K or -colsum W) are absorbed
+    into the thresholds, which are rounded up to integers (exact: every input is an
+    integer)."""
     absorb = ApplyUntilFixpoint([AbsorbAddIntoMultiThreshold(), AbsorbMulIntoMultiThreshold()])
-    return _apply(model, ConvertBipolarMatMulToXnorPopcount(), PadBinaryIm2ColWithBits(),
-                  absorb, RoundAndClipThresholds())
+    return _apply(model, ConvertBipolarMatMulToXnorPopcount(),
+                  ConvertBipolarInputMatMulToBinary(), PadBinaryIm2ColWithBits(), absorb,
+                  RoundAndClipThresholds())
 
 
 def step_convert_to_hw(model, cfg):

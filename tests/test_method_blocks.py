@@ -195,6 +195,7 @@ def test_unsupported_options_are_refused_by_name(model, match):
     {"type": "BTM"},
     {"type": "BBCUL", "k": 2},
     {"type": "BBCUL", "act_position": "after_add"},
+    {"type": "FRBC"},
 ])
 def test_deployable_brevitas_model_and_torch_twin_agree_exactly(opt):
     torch.manual_seed(0)
