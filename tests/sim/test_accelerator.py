@@ -12,7 +12,7 @@ from qonnx.custom_op.registry import getCustomOp
 from export.build import DATAFLOW_FILE, ExportConfig, export_model
 from hw.graph_layers import UnsupportedLayerError
 from hw.set_folding import SetFolding
-from hw.stitch import skip_fifo_depths, stitch
+from hw.stitch import SKIP_SLACK_PIXELS, skip_fifo_depths, split_fifo_depths, stitch
 from sim.accelerator import cosimulate, real_tiles
 from sim.runner import simulator_mark
 from sim.tb.layer_run import layer_dir
@@ -161,7 +161,7 @@ def test_rgb_x3_edsr_is_exact_in_rtl(rgb_x3):
         rgb_x3, cosimulate(rgb_x3, real_tiles(rgb_x3), layer_dir("accel_rgb_x3")))
 
 
-def test_skip_fifos_cover_the_window_fill_of_the_long_branch(y_x2):
+def test_skip_and_split_fifos_cover_the_window_fills(y_x2):
     layers = {inst.name: inst for inst in stitch(y_x2, layer_dir("accel_fifo")).layers}
     depths = skip_fifo_depths(y_x2, layers)
     # per residual add: 2 windows of (3-1) rows of 10 + 3 pixels, 4 channels at PE 1..4
@@ -171,6 +171,9 @@ def test_skip_fifos_cover_the_window_fill_of_the_long_branch(y_x2):
     wide = skip_fifo_depths(y_x2, layers, max_width=40)
     assert wide.keys() == depths.keys()
     assert all(wide[t] >= 2 * (2 * 42 + 3) and wide[t] > depths[t] for t in depths)
+    # the bicubic split: the 3x3 body branch fills (3-1) rows of 42 + 3 pixels, the 5x5
+    # skip (5-1) rows of 44 + 5, so the body branch buffers the 94 pixels between (1 channel)
+    assert 94 + SKIP_SLACK_PIXELS in split_fifo_depths(y_x2, layers, max_width=40).values()
 
 
 def test_starved_skip_fifo_deadlocks_and_is_reported(y_x2):
