@@ -89,9 +89,9 @@ class Design:
 
 def _window_fill_pixels(op, frame: Frame):
     """Pixels a sliding window reads before its first window on the widest frame:
-    (K-1) rows + K pixels."""
-    k = op.get_nodeattr("ConvKernelDim")[0]
-    return (k - 1) * frame.layer_max_width(op.get_nodeattr("IFMDim")) + k
+    (KH-1) rows + KW pixels."""
+    kh, kw = op.get_nodeattr("ConvKernelDim")
+    return (kh - 1) * frame.layer_max_width(op.get_nodeattr("IFMDim")) + kw
 
 
 def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None = None) -> dict:

@@ -133,14 +133,14 @@ def fm_padding_node(inp: str, out: str, img_dim, padding, channels: int, dtype: 
 
 
 def sliding_window_node(inp: str, out: str, ifm_dim, kernel, channels: int, dtype: str,
-                        stride=(1, 1), dilation=(1, 1), simd=1):
+                        stride=(1, 1), dilation=(1, 1), simd=1, parallel_window=0):
     """FINN ConvolutionInputGenerator. Returns (node, output (H, W))."""
     ofm_dim = [(size - d * (k - 1) - 1) // s + 1
                for size, k, s, d in zip(ifm_dim, kernel, stride, dilation)]
     node = hw_node("ConvolutionInputGenerator", [inp], [out], ConvKernelDim=list(kernel),
                    IFMChannels=channels, IFMDim=list(ifm_dim), OFMDim=ofm_dim, SIMD=simd,
                    Stride=list(stride), Dilation=list(dilation), inputDataType=dtype,
-                   outputDataType=dtype)
+                   outputDataType=dtype, parallel_window=parallel_window)
     return node, tuple(ofm_dim)
 
 
