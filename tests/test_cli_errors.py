@@ -144,6 +144,12 @@ CASES = [
     ("export-target-fps-0", "export --ckpt {f}/model.pth --out exp --target-fps 0",
      "--target-fps"),
     ("export-clock-0", "export --ckpt {f}/model.pth --out exp --clock-mhz 0", "--clock-mhz"),
+    ("export-max-width-0", "export --ckpt {f}/model.pth --out exp --max-width 0",
+     "--max-width"),
+    ("export-video-wider-than-hardware", "export --ckpt {f}/model.pth --out exp "
+     "--video 540x1920", "video frame 540x1920 is wider than max_width 960"),
+    ("export-frame-wider-than-hardware", "export --ckpt {f}/model.pth --out exp --frame 8x8 "
+     "--max-width 4", "verification frame's width 8 exceeds max_width 4"),
     ("export-frame-larger-than-photos", "export --ckpt {f}/model.pth --out exp --frame 600x600",
      "frame 600x600"),
     ("export-unsupported-layer", "export --ckpt {f}/model.pth --out identity --frame 8x8 "
