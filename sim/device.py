@@ -7,6 +7,7 @@ import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
 from hw.driver.device import RunStats
+from hw.driver.tiling import TilePlan, receptive_halo
 from hw.stitch import Design, stitch
 from sim.golden.graph import run_graph
 from sim.harness import build_harness, run_frames, run_stream
@@ -44,9 +45,24 @@ class SimulatedDevice:
         return outputs
 
 
-def golden_image(model: ModelWrapper, lr: np.ndarray) -> np.ndarray:
-    """The golden model of the dataflow graph on the whole LR image (H, W[, C]), uint8."""
-    image = lr[None, ..., None] if lr.ndim == 2 else lr[None]
+# LR rows each golden pass keeps: a 960-wide band of 64 rows (+ the halo) needs a few
+# hundred MB for the default model's widest tensors (int64 windows of 288 elements)
+GOLDEN_BAND_ROWS = 64
+
+
+def golden_image(model: ModelWrapper, lr: np.ndarray,
+                 band_rows: int = GOLDEN_BAND_ROWS) -> np.ndarray:
+    """The golden model of the dataflow graph on the whole LR image (H, W[, C]), uint8.
+
+    Tall images run as horizontal bands of ``band_rows`` rows plus the receptive halo
+    above and below, placed and kept as the driver's tiles are (``TilePlan``), so the
+    result is the network on the whole image, bit for bit, in bounded memory."""
+    image = lr[..., None] if lr.ndim == 2 else lr
+    halo = receptive_halo(model)
+    height, width = image.shape[:2]
+    plan = TilePlan.for_image(height, width, (min(height, band_rows + 2 * halo), width), halo)
     name, out = model.graph.input[0].name, model.graph.output[0].name
-    sr = run_graph(model, {name: image}, any_frame_size=True)[out][0].astype(np.uint8)
+    bands = np.stack([run_graph(model, {name: band[None]}, any_frame_size=True)[out][0]
+                      .astype(np.uint8) for band in plan.split(image)])
+    sr = plan.assemble(bands, bands.shape[1] // plan.frame[0])
     return sr[..., 0] if lr.ndim == 2 else sr

@@ -102,6 +102,14 @@ def real_lr(height, width):
     return to_y_uint8(default_images()[1][1])[100:100 + height, 150:150 + width]
 
 
+def test_golden_image_in_bands_equals_the_golden_model_on_the_whole_image(export):
+    model = ModelWrapper(str(export / DATAFLOW_FILE))
+    lr = real_lr(23, 17)
+    whole = golden_image(model, lr, band_rows=len(lr))  # one band: the whole image at once
+    for band_rows in (1, 5, 14):
+        assert np.array_equal(golden_image(model, lr, band_rows=band_rows), whole)
+
+
 def test_whole_image_through_the_simulated_device_is_bit_exact(export):
     model = ModelWrapper(str(export / DATAFLOW_FILE))
     device = SimulatedDevice(model, layer_dir("driver_sim"), 100.0)
