@@ -2,6 +2,8 @@
 
 Square KERNEL x KERNEL windows, stride 1, dilation 1, on an already padded image;
 each window leaves as KERNEL*KERNEL*channels/SIMD words in FINN order (ky, kx, fold).
+The RTL is built for padded inputs up to ``max_width`` pixels wide (its line buffer);
+the image size is set at run time (ports in_w, in_h).
 """
 from hw.folding import RTL_DIR, check_divides, check_positive
 
@@ -12,11 +14,17 @@ SOURCES = (RTL_DIR / "sliding_window.sv", RTL_DIR / "stream_fifo.sv")
 LATENCY = 3
 
 
-def check_folding(in_h: int, in_w: int, channels: int, simd: int, kernel: int) -> None:
-    check_positive(LAYER, in_h=in_h, in_w=in_w, channels=channels, kernel=kernel)
+def check_folding(max_width: int, channels: int, simd: int, kernel: int) -> None:
+    check_positive(LAYER, max_width=max_width, channels=channels, kernel=kernel)
     check_divides(LAYER, "SIMD", simd, channels, "channels")
-    if kernel > min(in_h, in_w):
-        raise ValueError(f"{LAYER}: kernel {kernel} is larger than the {in_h}x{in_w} image")
+    if kernel > max_width:
+        raise ValueError(f"{LAYER}: kernel {kernel} is wider than the largest image "
+                         f"({max_width} pixels)")
+
+
+def buffer_words(max_width: int, channels: int, simd: int, kernel: int) -> int:
+    """Words of the circular line buffer: (kernel-1) rows of max_width + 2*kernel pixels."""
+    return ((kernel - 1) * max_width + 2 * kernel) * channels // simd
 
 
 def out_shape(in_h: int, in_w: int, kernel: int) -> tuple[int, int]:
@@ -36,9 +44,9 @@ def expected_cycles(in_h: int, in_w: int, channels: int, simd: int, kernel: int)
     return fill + (out_h * out_w - 1) * kernel * kernel * fold + LATENCY
 
 
-def rtl_parameters(in_h: int, in_w: int, channels: int, simd: int, elem_bits: int,
+def rtl_parameters(max_width: int, channels: int, simd: int, elem_bits: int,
                    kernel: int) -> dict[str, int]:
-    check_folding(in_h, in_w, channels, simd, kernel)
+    check_folding(max_width, channels, simd, kernel)
     check_positive(LAYER, elem_bits=elem_bits)
-    return {"IN_H": in_h, "IN_W": in_w, "CHANNELS": channels, "SIMD": simd,
-            "ELEM_BITS": elem_bits, "KERNEL": kernel}
+    return {"MAX_W": max_width, "CHANNELS": channels, "SIMD": simd, "ELEM_BITS": elem_bits,
+            "KERNEL": kernel}

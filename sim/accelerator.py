@@ -51,9 +51,10 @@ class CosimResult:
 
 
 def golden_frames(model: ModelWrapper, frames: np.ndarray) -> np.ndarray:
-    """Golden outputs of NHWC ``frames`` (one graph input frame each), stacked."""
+    """Golden outputs of NHWC ``frames`` (one LR frame each, any size), stacked."""
     name, out = model.graph.input[0].name, model.graph.output[0].name
-    return np.concatenate([run_graph(model, {name: frame[None]})[out] for frame in frames])
+    return np.concatenate([run_graph(model, {name: frame[None]}, any_frame_size=True)[out]
+                           for frame in frames])
 
 
 def _stream(values, port) -> Stream:
@@ -64,8 +65,9 @@ def cosimulate(model: ModelWrapper, frames: np.ndarray, build_dir: Path, *,
                simulator: str = "verilator", waves: bool = False, idle_prob: float = 0.3,
                stall_prob: float = 0.3, seed: int | None = None,
                design: Design | None = None, top_waves_only: bool = False) -> CosimResult:
-    """Stitch ``model`` (unless ``design`` is given) and stream NHWC ``frames`` through it;
-    ``seed`` of the random stimulus (None: ``$SEED`` or a fresh one, printed).
+    """Stitch ``model`` (unless ``design`` is given) and stream NHWC ``frames`` (LR frames
+    of any size the design takes, set on its frame_w/frame_h ports) through it; ``seed`` of
+    the random stimulus (None: ``$SEED`` or a fresh one, printed).
 
     top_waves_only: with waves on Verilator, dump only the top module's signals (the
     streams between layers; ``sim.waves.accelerator_vcd`` finds the file).
@@ -78,17 +80,20 @@ def cosimulate(model: ModelWrapper, frames: np.ndarray, build_dir: Path, *,
                     if top_waves_only else None)
     report = build_dir / "cosim_report.json"
     report.unlink(missing_ok=True)
+    height, width = frames.shape[1:3]
+    bottleneck = design.bottleneck_at(height, width)
     run_stream_case(
         build_dir, toplevel=design.name, sources=design.sources, parameters={},
         test_module=TEST_MODULE, inputs={"in0": _stream(frames, design.in_port)},
         outputs={"out0": _stream(golden_frames(model, frames), design.out_port)},
-        expected_cycles=design.bottleneck.exp_cycles, simulator=simulator,
+        expected_cycles=design.cycles_at(height, width), simulator=simulator,
         idle_prob=idle_prob, stall_prob=stall_prob, seed=seed, report=str(report), waves=waves,
-        trace_config=trace_config)
-    measured = json.loads(report.read_text())
+        trace_config=trace_config, ports={"frame_w": width, "frame_h": height},
+        scale=design.scale)
+    measured = json.loads(report.read_text())[-1]
     return CosimResult(simulator, len(frames), list(frames.shape), measured["first_frame_cycles"],
-                       measured["frame_interval_cycles"], design.bottleneck.exp_cycles,
-                       design.bottleneck.name)
+                       measured["frame_interval_cycles"], design.cycles_at(height, width),
+                       bottleneck.name)
 
 
 def real_tiles(model: ModelWrapper, count: int = 2) -> np.ndarray:

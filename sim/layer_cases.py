@@ -37,6 +37,7 @@ class LayerCase:
     # FINN's execution of its model of the layer: output stream name -> values like outputs
     finn: Callable[[], dict]
     stalls: dict = field(default_factory=dict)  # idle_prob / stall_prob other than the default
+    ports: dict = field(default_factory=dict)  # run-time input ports (in_w, in_h) -> value
 
     def finn_mismatches(self) -> list[str]:
         """Output streams where FINN's execution differs from the golden model."""
@@ -44,11 +45,21 @@ class LayerCase:
         return [name for name, stream in self.outputs.items()
                 if not np.array_equal(finn[name], stream.values)]
 
-    def run_rtl(self, build_dir: Path, simulator: str, seed: int | None = None) -> None:
+    def run_rtl(self, build_dir: Path, simulator: str, seed: int | None = None,
+                more_sizes: tuple["LayerCase", ...] = ()) -> None:
         """AssertionError unless the RTL's outputs equal the golden model's and a stall-free
-        frame takes ``expected_cycles``."""
+        frame takes ``expected_cycles``; then the same for each of ``more_sizes`` (cases of
+        the same build at other run-time sizes), in the same simulation."""
+        for other in more_sizes:
+            if other.rtl != self.rtl:
+                raise ValueError(f"{other.kind}: a run-time size needs the same build "
+                                 f"({other.rtl['parameters']} != {self.rtl['parameters']})")
         run_stream_case(build_dir, inputs=self.inputs, outputs=self.outputs,
                         expected_cycles=self.expected_cycles, simulator=simulator, seed=seed,
+                        ports=self.ports,
+                        more_sizes=[dict(inputs=o.inputs, outputs=o.outputs, ports=o.ports,
+                                         expected_cycles=o.expected_cycles)
+                                    for o in more_sizes],
                         **self.stalls, **self.rtl)
 
 
@@ -172,19 +183,27 @@ def _udtype(elem_bits: int) -> str:
 
 
 def _hand_written(kind: str, layer, parameters: dict, x: Stream, out: Stream, cycles: int,
-                  model, stalls: dict | None = None, **extra) -> LayerCase:
+                  model, stalls: dict | None = None, ports: dict | None = None,
+                  **extra) -> LayerCase:
     """A hand-written core with one stream in and one out: ``layer`` is its hw module
-    (MODULE, SOURCES), its testbench sim/tb/<kind>_tb.py, ``model`` FINN's one-frame model."""
+    (MODULE, SOURCES), its testbench sim/tb/<kind>_tb.py, ``model`` FINN's one-frame model,
+    ``ports`` its run-time input ports."""
     return LayerCase(
         kind, {"in0": x}, {"out0": out}, cycles,
         dict(toplevel=layer.MODULE, sources=layer.SOURCES, test_module=f"sim.tb.{kind}_tb",
              parameters=parameters, **extra),
-        lambda: _per_frame(model, {"x": x.values}, {"out0": "out"}), stalls or {})
+        lambda: _per_frame(model, {"x": x.values}, {"out0": "out"}), stalls or {}, ports or {})
+
+
+def _size_ports(in_h: int, in_w: int) -> dict:
+    """The run-time size ports of a spatial core."""
+    return {"in_w": in_w, "in_h": in_h}
 
 
 def fmpadding_case(rng, in_h: int, in_w: int, channels: int, simd: int, elem_bits: int,
-                   padding, frames: int = 2) -> LayerCase:
-    """Zero padding [top, left, bottom, right] of unsigned frames."""
+                   padding, frames: int = 2, max_w: int | None = None) -> LayerCase:
+    """Zero padding [top, left, bottom, right] of unsigned frames; the RTL built for
+    ``max_w`` (default ``in_w``), run at in_h x in_w."""
     image = _unsigned(rng, frames, (in_h, in_w, channels), elem_bits)
     node, out_dim = finn_models.fm_padding_node("x", "out", (in_h, in_w), padding, channels,
                                                 _udtype(elem_bits), simd)
@@ -192,15 +211,17 @@ def fmpadding_case(rng, in_h: int, in_w: int, channels: int, simd: int, elem_bit
                                    {"out": ((1, *out_dim, channels), _udtype(elem_bits))})
     return _hand_written(
         "fmpadding", fmpadding,
-        fmpadding.rtl_parameters(in_h, in_w, channels, simd, elem_bits, padding),
+        fmpadding.rtl_parameters(max_w or in_w, channels, simd, elem_bits, padding),
         Stream(image, StreamFormat(elem_bits, simd)),
         Stream(fm_padding(image, padding, 0), StreamFormat(elem_bits, simd)),
-        fmpadding.expected_cycles(in_h, in_w, channels, simd, padding), model)
+        fmpadding.expected_cycles(in_h, in_w, channels, simd, padding), model,
+        ports=_size_ports(in_h, in_w))
 
 
 def sliding_window_case(rng, in_h: int, in_w: int, channels: int, simd: int, elem_bits: int,
-                        kernel: int, frames: int = 2) -> LayerCase:
-    """Square windows, stride 1, on an (already padded) image."""
+                        kernel: int, frames: int = 2, max_w: int | None = None) -> LayerCase:
+    """Square windows, stride 1, on an (already padded) image; the RTL built for ``max_w``
+    (default ``in_w``), run at in_h x in_w."""
     image = _unsigned(rng, frames, (in_h, in_w, channels), elem_bits)
     node, out_dim = finn_models.sliding_window_node("x", "out", (in_h, in_w), (kernel, kernel),
                                                     channels, _udtype(elem_bits), simd=simd)
@@ -209,24 +230,27 @@ def sliding_window_case(rng, in_h: int, in_w: int, channels: int, simd: int, ele
         {"out": ((1, *out_dim, kernel * kernel * channels), _udtype(elem_bits))})
     return _hand_written(
         "sliding_window", sliding_window,
-        sliding_window.rtl_parameters(in_h, in_w, channels, simd, elem_bits, kernel),
+        sliding_window.rtl_parameters(max_w or in_w, channels, simd, elem_bits, kernel),
         Stream(image, StreamFormat(elem_bits, simd)),
         Stream(im2col(image, (kernel, kernel), (1, 1), (1, 1)), StreamFormat(elem_bits, simd)),
-        sliding_window.expected_cycles(in_h, in_w, channels, simd, kernel), model)
+        sliding_window.expected_cycles(in_h, in_w, channels, simd, kernel), model,
+        ports=_size_ports(in_h, in_w))
 
 
 def depth_to_space_case(rng, in_h: int, in_w: int, channels: int, block: int, simd: int,
-                        elem_bits: int, frames: int = 2) -> LayerCase:
-    """CRD depth-to-space; channels are the output's."""
+                        elem_bits: int, frames: int = 2, max_w: int | None = None) -> LayerCase:
+    """CRD depth-to-space; channels are the output's; the RTL built for ``max_w`` (default
+    ``in_w``), run at in_h x in_w."""
     image = _unsigned(rng, frames, (in_h, in_w, channels * block * block), elem_bits)
     model = finn_models.depth_to_space_model((in_h, in_w), channels, block, _udtype(elem_bits),
                                              simd)
     return _hand_written(
         "depth_to_space", depth_to_space,
-        depth_to_space.rtl_parameters(in_h, in_w, channels, block, simd, elem_bits),
+        depth_to_space.rtl_parameters(max_w or in_w, channels, block, simd, elem_bits),
         Stream(image, StreamFormat(elem_bits, simd)),
         Stream(depth_to_space_nhwc(image, block), StreamFormat(elem_bits, simd)),
-        depth_to_space.expected_cycles(in_h, in_w, channels, block, simd), model)
+        depth_to_space.expected_cycles(in_h, in_w, channels, block, simd), model,
+        ports=_size_ports(in_h, in_w))
 
 
 def duplicate_streams_case(rng, out_dir: Path, n_outputs: int, channels: int, pe: int,

@@ -20,7 +20,12 @@ output stream ``out<i>`` of the case, every random choice drawn from the case's 
 Every checked stream must equal the golden model exactly, and then the output monitors
 keep accepting for a frame's time: any extra word fails, but the first words of a next
 frame that need no input (FMPadding's top rows); a reset follows every checked stream.
+
+A layer whose image size is set at run time (ports ``in_w``, ``in_h``) runs several
+sizes in one simulation of one build: each size is a case of its own (``more_sizes``),
+its ports set before its first reset, and goes through all three phases.
 """
+import os
 import random
 import re
 from collections.abc import Mapping, Sequence
@@ -33,8 +38,8 @@ from cocotb.triggers import ClockCycles, Combine, FallingEdge, RisingEdge, with_
 
 from hw.stream import StreamFormat
 from sim.runner import run_cocotb, stimulus_seed
-from sim.tb.axis import (CLOCK_PERIOD_NS, AxisDriver, AxisMonitor, load_case, reset, save_case,
-                         start_clock)
+from sim.tb.axis import (CLOCK_PERIOD_NS, AxisDriver, AxisMonitor, load_cases, reset,
+                         save_case, start_clock)
 
 _STREAM_NAME = re.compile(r"(in|out)\d+")
 # stalls (idle 0.3, backpressure 0.5) at most triple a stream; margin
@@ -45,6 +50,8 @@ RESET_POINTS = ("first input word", "last input word", "last output word", "rand
 # how long the monitors listen for extra words after a checked stream: one frame's
 # time (an extra word would come out with the next frame's), within these bounds
 SILENCE_CYCLES = (32, 4096)
+# case key prefix of a run-time input port's value (``port_in_w``)
+PORT_PREFIX = "port_"
 
 
 @dataclass(frozen=True)
@@ -71,28 +78,38 @@ def run_stream_case(
     seed: int | None = None,
     waves: bool = False,
     trace_config: Path | None = None,
+    ports: Mapping[str, int] | None = None,
+    more_sizes: Sequence[Mapping] = (),
     **extra: int,
 ) -> None:
     """Pytest side: write the case into ``build_dir`` and run ``test_module`` on the RTL.
 
     ``seed`` of the random stimulus: None takes ``$SEED`` or draws one (printed, and
-    named in any failure). ``extra`` holds layer-specific scalars for the testbench
-    (e.g. a FIFO's depth).
+    named in any failure). ``ports``: run-time input ports (e.g. ``in_w``, ``in_h``) and
+    their values; ``more_sizes``: further runs of the same build at other run-time sizes,
+    each a mapping with its own ``inputs``, ``outputs``, ``expected_cycles`` and ``ports``.
+    ``extra`` holds layer-specific scalars for the testbench (e.g. a FIFO's depth).
     """
     seed = stimulus_seed() if seed is None else seed
     print(f"{toplevel}: stimulus seed {seed}")
     build_dir.mkdir(parents=True, exist_ok=True)
-    case_path = build_dir / "case.npz"
-    arrays = dict(expected_cycles=expected_cycles, idle_prob=idle_prob,
-                  stall_prob=stall_prob, seed=seed, **extra)
-    for name, stream in {**inputs, **outputs}.items():
-        fmt = stream.format
-        arrays.update({name: stream.values, f"{name}_bits": fmt.elem_bits,
-                       f"{name}_per_word": fmt.per_word, f"{name}_signed": fmt.signed})
-    save_case(case_path, **arrays)
+    sizes = [dict(inputs=inputs, outputs=outputs, expected_cycles=expected_cycles,
+                  ports=ports or {}), *more_sizes]
+    case_paths = []
+    for index, size in enumerate(sizes):
+        case_paths.append(build_dir / f"case{index}.npz")
+        arrays = dict(expected_cycles=size["expected_cycles"], idle_prob=idle_prob,
+                      stall_prob=stall_prob, seed=seed + index, **extra)
+        arrays.update({PORT_PREFIX + name: value for name, value in size["ports"].items()})
+        for name, stream in {**size["inputs"], **size["outputs"]}.items():
+            fmt = stream.format
+            arrays.update({name: stream.values, f"{name}_bits": fmt.elem_bits,
+                           f"{name}_per_word": fmt.per_word, f"{name}_signed": fmt.signed})
+        save_case(case_paths[-1], **arrays)
     try:
         run_cocotb(toplevel, sources, test_module, parameters=parameters,
-                   extra_env={"TB_CASE": str(case_path)}, simulator=simulator,
+                   extra_env={"TB_CASE": os.pathsep.join(map(str, case_paths))},
+                   simulator=simulator,
                    build_dir=build_dir / simulator, waves=waves, trace_config=trace_config)
     except (AssertionError, RuntimeError) as error:
         raise type(error)(f"{error} [stimulus seed {seed}: replay with SEED={seed}]") from None
@@ -103,7 +120,13 @@ class StreamTB:
 
     def __init__(self, dut):
         self.dut = dut
-        self.case = load_case()
+        self.cases = load_cases()
+        self.log = dut._log
+        self.use_case(self.cases[0])
+
+    def use_case(self, case: dict) -> None:
+        """Make ``case`` (one run-time size) the one the phases stream."""
+        self.case = case
         names = sorted(key for key in self.case if _STREAM_NAME.fullmatch(key))
         self.inputs = [name for name in names if name.startswith("in")]
         self.outputs = [name for name in names if name.startswith("out")]
@@ -115,15 +138,32 @@ class StreamTB:
         self.words = {name: self.formats[name].pack_words(self.case[name]) for name in names}
         self.words_per_frame = {name: len(words) // self.frames
                                 for name, words in self.words.items()}
-        self.log = dut._log
+
+    def set_ports(self) -> None:
+        """Drive the case's run-time input ports (stable until the next case)."""
+        for key, value in self.case.items():
+            if key.startswith(PORT_PREFIX):
+                getattr(self.dut, key.removeprefix(PORT_PREFIX)).value = int(value)
 
     async def run(self) -> None:
+        """Every case (run-time size) in turn through the three phases."""
+        start_clock(self.dut)
+        for index, case in enumerate(self.cases):
+            self.use_case(case)
+            await self.run_case(start_checkers=index == 0)
+
+    async def run_case(self, start_checkers: bool) -> None:
         self.rng = random.Random(self.case["seed"])
         self.log.info("stimulus seed %d (replay with SEED=%d)", self.case["seed"],
                       self.case["seed"])
-        start_clock(self.dut)
+        ports = {k.removeprefix(PORT_PREFIX): v for k, v in self.case.items()
+                 if k.startswith(PORT_PREFIX)}
+        if ports:
+            self.log.info("run-time ports %s", ports)
+        self.set_ports()
         await self.reset()
-        self.start_checkers()
+        if start_checkers:
+            self.start_checkers()
         stalls = (self.case["idle_prob"], self.case["stall_prob"])
         await self.stream_frames(*stalls)
         for point in self.rng.sample(RESET_POINTS, len(RESET_POINTS)):
@@ -155,6 +195,7 @@ class StreamTB:
         for name, reception in traffic.receptions.items():
             words = await with_timeout(reception, budget * CLOCK_PERIOD_NS, "ns")
             self.check_output(name, words, frames)
+            self.check_sideband(name, traffic.monitors[name].sideband, frames)
         silence = int(np.clip(self.case["expected_cycles"], *SILENCE_CYCLES))
         await Combine(*(
             cocotb.start_soon(monitor.expect_no_extra_words(
@@ -201,6 +242,18 @@ class StreamTB:
         self.log.info("frame cycles: measured %d, expected %d", measured, expected)
         assert measured == expected, f"frame took {measured} cycles, the model says {expected}"
 
+    def input_sideband(self, name: str, frames: int) -> dict:
+        """Per-word TUSER / TLAST values of input ``name`` for ``frames`` frames (keywords
+        of ``AxisDriver.send``); none here."""
+        return {}
+
+    def output_sideband(self) -> tuple[str, ...]:
+        """Signals recorded with every output word (``AxisMonitor`` sideband); none here."""
+        return ()
+
+    def check_sideband(self, name: str, sideband: dict, frames: int) -> None:
+        """Check the recorded sideband of output ``name``; nothing here."""
+
     def check_output(self, name: str, words: list[int], frames: int) -> None:
         case = self.case
         golden = np.asarray(case[name][:frames]).reshape(-1)
@@ -218,10 +271,11 @@ class StreamTB:
                                       self.rng.randrange(2**32))
                      for name in self.inputs},
             monitors={name: AxisMonitor(self.dut, f"{name}_V", self.dut.ap_clk, stall_prob,
-                                        self.rng.randrange(2**32))
+                                        self.rng.randrange(2**32), self.output_sideband())
                       for name in self.outputs})
         traffic.sends = [
-            cocotb.start_soon(driver.send(self.words[name][:frames * self.words_per_frame[name]]))
+            cocotb.start_soon(driver.send(self.words[name][:frames * self.words_per_frame[name]],
+                                          **self.input_sideband(name, frames)))
             for name, driver in traffic.drivers.items()]
         traffic.receptions = {
             name: cocotb.start_soon(monitor.recv(frames * self.words_per_frame[name]))
