@@ -85,7 +85,8 @@ sim: setup
 area: setup
 	$(PY) -m hw.area_report --export $(EXPORT_DIR) --out results/area/$(RUN_NAME)
 
-# the board driver on a whole image; here its device is the Verilator simulation
+# the board driver on a whole real image, one frame (strips only when wider than
+# MAX_WIDTH); here its device is the Verilator simulation
 throughput: setup
 	$(PY) -m hw.driver --export $(EXPORT_DIR) --output results/driver/$(RUN_NAME)_sr.png \
 		--validate $(if $(INPUT),--input $(INPUT))

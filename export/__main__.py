@@ -4,7 +4,6 @@ to a FINN dataflow graph, summarise it and check the equivalence chain on a real
 The graph is built for a small verification frame (``--frame``); the hardware streams
 whole frames up to ``--max-width`` wide, and the folding aims for ``--target-fps``
 frames of the ``--video`` frame per second at ``--clock-mhz``."""
-import argparse
 import json
 import sys
 from dataclasses import asdict
@@ -15,21 +14,12 @@ from export.build import (DEFAULT_MAX_WIDTH, DEFAULT_VIDEO_HEIGHT, STEP_NAMES, E
 from export.equivalence import EquivalenceError, check_chain
 from export.summary import write_summary
 from train.checkpoint import load_model
-from train.cli import ArgumentParser, command, one_line, positive_float, positive_int
+from train.cli import (ArgumentParser, command, one_line, parse_frame, positive_float,
+                       positive_int)
 from train.data.datasets import real_frame
 
 VERIFICATION_FILE = "verification.json"
 DEFAULT_TARGET_FPS = 2.0  # video frames/s: the Makefile's default, see TARGET_FPS there
-
-
-def parse_frame(text):
-    try:
-        height, width = (int(v) for v in text.lower().split("x"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"frame size must be HxW, e.g. 64x64, got {text!r}")
-    if height < 1 or width < 1:
-        raise argparse.ArgumentTypeError(f"frame size must be positive, got {text!r}")
-    return height, width
 
 
 def parse_args(argv=None):

@@ -18,10 +18,12 @@ class SimulatedDevice:
     the simulated cycles at ``clock_mhz``, what a board at that clock would take."""
 
     def __init__(self, model: ModelWrapper, build_dir: Path, clock_mhz: float = 100.0, *,
-                 design: Design | None = None, **traffic):
+                 max_width: int | None = None, design: Design | None = None, **traffic):
+        """``max_width``: the widest LR frame the stitched RTL takes (default: the graph's
+        frame width)."""
         build_dir = Path(build_dir).resolve()
         self.model, self.clock_mhz, self.traffic = model, clock_mhz, traffic
-        self.design = design or stitch(model, build_dir / "rtl")
+        self.design = design or stitch(model, build_dir / "rtl", max_width=max_width)
         self.binary = build_harness(self.design, build_dir)
         self.stats = RunStats()
 
@@ -29,11 +31,14 @@ class SimulatedDevice:
         cycles = harness_stats["cycles"]
         self.stats = RunStats(frames, cycles / (self.clock_mhz * 1e6), cycles, harness_stats)
 
-    def stream(self, data: np.ndarray, frames: int) -> np.ndarray:
-        out_shape = self.model.get_tensor_shape(self.model.graph.output[0].name)[1:]
-        words = int(np.prod(out_shape)) // self.design.out_port.stream.per_word
+    def stream(self, data: np.ndarray, frames: int, frame: tuple[int, int]) -> np.ndarray:
+        """The input bytes of ``frames`` LR frames of ``frame`` (height, width)."""
+        height, width = frame
+        channels = self.model.get_tensor_shape(self.model.graph.output[0].name)[-1]
+        words = self.design.out_port.stream.words(
+            height * width * self.design.scale ** 2 * channels)
         out, harness_stats = run_stream(self.design, self.binary, data, frames, words,
-                                        **self.traffic)
+                                        frame_hw=frame, **self.traffic)
         self._record(frames, harness_stats)
         return out
 
