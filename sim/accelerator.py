@@ -143,13 +143,15 @@ class FrameRun:
 
 
 def run_whole_frame(model: ModelWrapper, image: np.ndarray, build_dir: Path, *,
-                    max_width: int | None = None, design: Design | None = None) -> FrameRun:
+                    max_width: int | None = None, design: Design | None = None,
+                    golden: np.ndarray | None = None) -> FrameRun:
     """Stream the LR image ``image`` (H, W, C) as ONE frame through the stitched RTL (built
     for ``max_width``, unless ``design`` is given) in the Verilator harness, stall-free.
-    Raises AssertionError when a pixel differs from the golden model."""
+    Raises AssertionError when a pixel differs from the golden model (``golden``: its
+    SR image, if already computed)."""
     device = SimulatedDevice(model, build_dir, max_width=max_width, design=design)
     outputs = device.run(image[None])
-    golden = golden_image(model, image)
+    golden = golden_image(model, image) if golden is None else golden
     differing = int(np.count_nonzero(outputs[0] != golden))
     height, width = image.shape[:2]
     assert not differing, (f"{differing} of {golden.size} SR values of the {height}x{width} "
