@@ -7,6 +7,10 @@ from train.data.image_io import read_image, with_bicubic_chroma, write_png
 DEFAULT_PHOTO = 1  # scikit-image's chelsea, 451x300: x2 gives a 225x150 LR image
 
 
+def read_lr(path) -> np.ndarray:
+    return read_image(path)
+
+
 def default_lr_image(scale: int) -> np.ndarray:
     """A whole real LR image without downloads: a bundled photo, MATLAB-bicubic
     downscaled by ``scale``."""
