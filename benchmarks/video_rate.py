@@ -185,10 +185,11 @@ def _area_cells(area) -> str:
 
 def markdown(rows, info, skipped) -> str:
     clocks = " / ".join(str(c) for c in CLOCKS_MHZ)
-    lines = ["# Video rate: one 960x540 LR frame (x2 -> 1920x1080), whole-frame vs tiled", "",
+    video = f"{VIDEO[1]}x{VIDEO[0]}"
+    lines = [f"# Video rate: one {video} LR frame (WxH), whole-frame vs tiled", "",
              f"Measured {machine_line(info)}.", "",
-             f"| model | design | cycles per 960x540 frame | cycle model | frames/s at {clocks} MHz "
-             f"| LR Mpixel/s at {clocks} MHz | LUT incl. LUTRAM | FF | BRAM18 | DSP | "
+             f"| model | design | cycles per {video} frame | cycle model | frames/s at "
+             f"{clocks} MHz | LR Mpixel/s at {clocks} MHz | LUT incl. LUTRAM | FF | BRAM18 | DSP | "
              "% xc7z020 LUT / BRAM / DSP | LUT levels, worst path (layer) |",
              "|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in rows:

@@ -3,8 +3,9 @@
 Here the device is the Verilator simulation of the exported model's RTL
 (``--export``); on a PYNQ board, the overlay (``--bitfile`` with the build's
 ``driver_config.json``). An image no wider than the hardware's maximum width runs as
-one whole frame; a wider one in vertical strips with the halo (the output says so). ``--validate`` compares the SR image bit for bit with the
-golden model applied to the whole image. The numbers printed are also written next to
+one whole frame; a wider one in vertical strips with the halo (the output says so).
+``--validate`` compares the SR image bit for bit with the golden model applied to the
+whole image. The numbers printed are also written next to
 the SR image, as ``<output>.json``. ``--ensemble`` runs the 8 flips/rotations of the
 image on the device and averages them on the host (self-ensemble, train/ensemble.py).
 """

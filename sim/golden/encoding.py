@@ -35,9 +35,9 @@ def storage_dtype(dtype: DataType) -> type:
     non-integer DataType: an unannotated tensor)."""
     if not dtype.is_integer():
         return np.int64
-    return next((candidate for candidate in _STORAGE_TYPES
-                 if np.iinfo(candidate).min <= dtype.min() and dtype.max() <= np.iinfo(candidate).max),
-                np.int64)
+    fits = lambda candidate: np.iinfo(candidate).min <= dtype.min() \
+        and dtype.max() <= np.iinfo(candidate).max  # noqa: E731
+    return next((candidate for candidate in _STORAGE_TYPES if fits(candidate)), np.int64)
 
 
 def values_to_bits(x: np.ndarray, dtype: DataType) -> np.ndarray:
