@@ -22,11 +22,6 @@ def check_folding(max_width: int, channels: int, simd: int, kernel: int) -> None
                          f"({max_width} pixels)")
 
 
-def buffer_words(max_width: int, channels: int, simd: int, kernel: int) -> int:
-    """Words of the circular line buffer: (kernel-1) rows of max_width + 2*kernel pixels."""
-    return ((kernel - 1) * max_width + 2 * kernel) * channels // simd
-
-
 def out_shape(in_h: int, in_w: int, kernel: int) -> tuple[int, int]:
     return in_h - kernel + 1, in_w - kernel + 1
 

@@ -63,6 +63,15 @@ class LayerCase:
                         **self.stalls, **self.rtl)
 
 
+def run_at_sizes(builder: Callable[..., LayerCase], rng, layer: tuple, max_w: int, sizes,
+                 build_dir: Path, simulator: str, frames: int = 2) -> None:
+    """Build the spatial layer ``builder(rng, in_h, in_w, *layer, ...)`` once for ``max_w``
+    and run it at each run-time (in_h, in_w) of ``sizes`` in one simulation."""
+    first, *more = (builder(rng, height, width, *layer, frames=frames, max_w=max_w)
+                    for height, width in sizes)
+    first.run_rtl(build_dir, simulator, more_sizes=tuple(more))
+
+
 def _per_frame(model, inputs: dict, out_names: dict) -> dict:
     """FINN's execution of a one-frame model on every frame of ``inputs``, stacked:
     output stream name -> values, ``out_names`` mapping stream names to model outputs."""

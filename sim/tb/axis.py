@@ -20,7 +20,8 @@ TB_CASE_ENV = "TB_CASE"
 
 
 __all__ = [
-    "AxisDriver", "AxisMonitor", "load_case", "load_cases", "reset", "save_case", "sim_cycles", "start_clock",
+    "AxisDriver", "AxisMonitor", "load_case", "load_cases", "reset", "save_case", "sim_cycles",
+    "start_clock",
 ]
 
 

@@ -4,6 +4,7 @@ interval bounded by the cycle model."""
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from qonnx.core.modelwrapper import ModelWrapper
 from qonnx.custom_op.registry import getCustomOp
@@ -11,11 +12,11 @@ from qonnx.custom_op.registry import getCustomOp
 from export.build import DATAFLOW_FILE, ExportConfig, export_model
 from hw.graph_layers import UnsupportedLayerError
 from hw.set_folding import SetFolding
-from hw.stitch import skip_fifo_depths, stitch
+from hw.stitch import SKIP_SLACK_PIXELS, skip_fifo_depths, split_fifo_depths, stitch
 from sim.accelerator import cosimulate, main, real_tiles, run_whole_frame
 from sim.runner import simulator_mark
 from sim.tb.layer_run import layer_dir
-from train.data.datasets import photo_frame
+from train.data.datasets import photo_frame, real_frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 from sr_models import trained_like  # noqa: E402
@@ -102,17 +103,35 @@ def test_default_architecture_is_exact_in_rtl(y_x2, simulator):
     assert_interval_follows_the_cycle_model(y_x2, result)
 
 
+def test_whole_frame_build_is_exact_at_a_run_time_size(y_x2):
+    """Built for LR rows up to 40 pixels, run on 12x20 frames (frame_w/frame_h ports) with
+    idles, backpressure and resets; the output's TUSER/TLAST mark the 24x40 HR frames."""
+    design = stitch(y_x2, layer_dir("accel_y_x2_whole_frame") / "rtl", max_width=40)
+    frames = np.concatenate([real_frame(12, 20, 1, index).transpose(0, 2, 3, 1)
+                             for index in range(2)])
+    result = cosimulate(y_x2, frames, layer_dir("accel_y_x2_whole_frame"), design=design)
+    assert result.frame_shape == [2, 12, 20, 1]
+    assert_interval_follows_the_cycle_model(y_x2, result)
+
+
 def test_rgb_x3_edsr_is_exact_in_rtl(rgb_x3):
     assert_interval_follows_the_cycle_model(
         rgb_x3, cosimulate(rgb_x3, real_tiles(rgb_x3), layer_dir("accel_rgb_x3")))
 
 
-def test_skip_fifos_cover_the_window_fill_of_the_long_branch(y_x2):
+def test_skip_and_split_fifos_cover_the_window_fills(y_x2):
     layers = {inst.name: inst for inst in stitch(y_x2, layer_dir("accel_fifo")).layers}
     depths = skip_fifo_depths(y_x2, layers)
     # per residual add: 2 windows of (3-1) rows of 10 + 3 pixels, 4 channels at PE 1..4
     assert len(depths) == 4  # two blocks, long skip, global (bicubic) skip
     assert all(depth >= 2 * 23 for depth in depths.values())
+    # rows of a whole-frame build are max_width (+ 2 of padding) pixels long
+    wide = skip_fifo_depths(y_x2, layers, max_width=40)
+    assert wide.keys() == depths.keys()
+    assert all(wide[t] >= 2 * (2 * 42 + 3) and wide[t] > depths[t] for t in depths)
+    # the bicubic split: the 3x3 body branch fills (3-1) rows of 42 + 3 pixels, the 5x5
+    # skip (5-1) rows of 44 + 5, so the body branch buffers the 94 pixels between (1 channel)
+    assert 94 + SKIP_SLACK_PIXELS in split_fifo_depths(y_x2, layers, max_width=40).values()
 
 
 def test_starved_skip_fifo_deadlocks_and_is_reported(y_x2):

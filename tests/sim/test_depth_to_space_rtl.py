@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hw import depth_to_space
-from sim.layer_cases import depth_to_space_case
+from sim.layer_cases import depth_to_space_case, run_at_sizes
 from sim.runner import simulator_case
 
 FRAMES = 2
@@ -22,11 +22,8 @@ RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS),
 
 @pytest.mark.parametrize("config, simulator", RUNS)
 def test_depth_to_space_matches_golden_at_two_sizes(config, simulator, tmp_path):
-    layer, max_w, sizes = CONFIGS[config]
-    rng = np.random.default_rng(3)
-    first, second = (depth_to_space_case(rng, h, w, *layer, frames=FRAMES, max_w=max_w)
-                     for h, w in sizes)
-    first.run_rtl(tmp_path, simulator, more_sizes=(second,))
+    run_at_sizes(depth_to_space_case, np.random.default_rng(3), *CONFIGS[config], tmp_path,
+                 simulator, FRAMES)
 
 
 def test_check_folding_names_layer_and_rule():

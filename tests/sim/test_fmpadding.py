@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hw import fmpadding
-from sim.layer_cases import fmpadding_case
+from sim.layer_cases import fmpadding_case, run_at_sizes
 from sim.runner import simulator_case
 
 FRAMES = 2
@@ -21,11 +21,8 @@ RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS),
 
 @pytest.mark.parametrize("config, simulator", RUNS)
 def test_fmpadding_matches_golden_at_two_sizes(config, simulator, tmp_path):
-    layer, max_w, sizes = CONFIGS[config]
-    rng = np.random.default_rng(1)
-    first, second = (fmpadding_case(rng, h, w, *layer, frames=FRAMES, max_w=max_w)
-                     for h, w in sizes)
-    first.run_rtl(tmp_path, simulator, more_sizes=(second,))
+    run_at_sizes(fmpadding_case, np.random.default_rng(1), *CONFIGS[config], tmp_path,
+                 simulator, FRAMES)
 
 
 def test_check_folding_names_layer_and_rule():

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from hw import sliding_window
-from sim.layer_cases import sliding_window_case
+from sim.layer_cases import sliding_window_case, run_at_sizes
 from sim.runner import simulator_case
 
 FRAMES = 2
@@ -23,11 +23,8 @@ RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS),
 
 @pytest.mark.parametrize("config, simulator", RUNS)
 def test_sliding_window_matches_golden_at_two_sizes(config, simulator, tmp_path):
-    layer, max_w, sizes = CONFIGS[config]
-    rng = np.random.default_rng(2)
-    first, second = (sliding_window_case(rng, h, w, *layer, frames=FRAMES, max_w=max_w)
-                     for h, w in sizes)
-    first.run_rtl(tmp_path, simulator, more_sizes=(second,))
+    run_at_sizes(sliding_window_case, np.random.default_rng(2), *CONFIGS[config], tmp_path,
+                 simulator, FRAMES)
 
 
 @pytest.mark.parametrize("args, rule", [
