@@ -26,6 +26,7 @@ model unless runs/<name>/best.pth exists), and the co-designed 1080p60 model
 Writes ``results/video_rate.md/.json``.
 """
 import argparse
+import hashlib
 import sys
 import tempfile
 import time
@@ -63,6 +64,10 @@ EXPORT_CLOCK_MHZ = 100.0
 class ModelSpec:
     config: Path  # the YAML recipe: model, scale, color, name
     target_fps: float  # 540x960 frames/s the folding aims for at 100 MHz
+
+    @property
+    def name(self) -> str:
+        return self.config.stem
 
     def recipe(self) -> dict:
         return yaml.safe_load(self.config.read_text())
@@ -124,24 +129,32 @@ def tiled(model, lr, tiles: int, work: Path) -> dict:
             "sim_seconds": time.perf_counter() - start}
 
 
-def area_and_levels(design) -> dict:
-    """yosys per layer instance (equal modules and parameters once): totals, fraction of
-    the xc7z020, and the worst LUT levels with their layer."""
-    key = lambda inst: (inst.module, tuple(sorted(inst.parameters.items())),  # noqa: E731
-                        tuple(map(str, inst.sources)))
-    unique = {key(inst): inst for inst in design.instances}
+def _synthesis_key(inst) -> tuple:
+    """What a layer's netlist depends on: module, parameters and the sources' contents (the
+    two designs of a model share every layer their frame width does not change)."""
+    contents = hashlib.sha256(b"".join(Path(s).read_bytes() for s in inst.sources)).hexdigest()
+    return inst.module, tuple(sorted(inst.parameters.items())), contents
+
+
+def area_and_levels(design, synthesized: dict) -> dict:
+    """yosys per layer instance (each netlist once, ``synthesized`` caching them across
+    designs): totals, fraction of the xc7z020, and the worst LUT levels with their layer."""
+    keys = {inst.name: _synthesis_key(inst) for inst in design.instances}
+    todo = {keys[inst.name]: inst for inst in design.instances
+            if keys[inst.name] not in synthesized}
     start = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
-        results = dict(zip(unique, pool.map(
+        synthesized.update(zip(todo, pool.map(
             lambda inst: synth_area_and_levels(inst.sources, inst.module, inst.parameters),
-            unique.values())))
-    areas = {inst.name: results[key(inst)][0] for inst in design.instances}
-    levels = {inst.name: results[key(inst)][1] for inst in design.instances}
+            todo.values())))
+    results = {name: synthesized[key] for name, key in keys.items()}
+    areas = {inst.name: results[inst.name][0] for inst in design.instances}
+    levels = {inst.name: results[inst.name][1] for inst in design.instances}
     table = area_table(design, areas)
     worst = max(levels, key=levels.get)
     return {**table["totals"], "xc7z020_fraction": table["xc7z020_fraction"],
             "lut_levels": levels[worst], "lut_levels_layer": worst,
-            "synthesis_seconds": time.perf_counter() - start}
+            "synthesized_netlists": len(todo), "synthesis_seconds": time.perf_counter() - start}
 
 
 def rates(cycles: int) -> dict:
@@ -150,27 +163,27 @@ def rates(cycles: int) -> dict:
             for clock in CLOCKS_MHZ}
 
 
-def measure_model(spec: ModelSpec, tiles: int, with_area: bool, work: Path, log=print) -> list:
+def measure_model(spec: ModelSpec, tiles: int, work: Path, log=print) -> tuple[list, list]:
+    """Rows (without area) of the whole-frame and the tiled design, and the two designs."""
     net, weights = spec.network()
     model = export_for_video(spec, net, work / "export")
     channels = model.get_tensor_shape(model.graph.input[0].name)[-1]
     lr = photo_frame(*VIDEO, channels)
     start = time.perf_counter()
     golden = golden_image(model, lr)
-    log(f"{spec.config.stem}: golden model on the 960x540 frame, "
+    log(f"{spec.name}: golden model on the {VIDEO[1]}x{VIDEO[0]} frame, "
         f"{time.perf_counter() - start:.0f} s")
-    rows = []
+    rows, designs = [], []
     for name, measure in ((f"whole frame (max width {VIDEO[1]})",
                            lambda: whole_frame(model, lr, golden, work / "whole")),
                           ("tiled 32x32 (today)", lambda: tiled(model, lr, tiles, work / "tiled"))):
         row = measure()
-        design = row.pop("design")
-        row.update(model=spec.config.stem, weights=weights, target_fps=spec.target_fps,
-                   design=name, rates=rates(row["cycles"]))
-        row["area"] = area_and_levels(design) if with_area else None
+        designs.append(row.pop("design"))
+        row.update(model=spec.name, weights=weights, target_fps=spec.target_fps,
+                   design=name, rates=rates(row["cycles"]), area=None)
         log(f"  {name}: {row['cycles']:,} cycles per frame ({row['how']})")
         rows.append(row)
-    return rows
+    return rows, designs
 
 
 def _area_cells(area) -> str:
@@ -212,6 +225,14 @@ def markdown(rows, info, skipped) -> str:
     return "\n".join(lines) + "\n"
 
 
+def write(rows, skipped):
+    info = machine_info()
+    text = markdown(rows, info, skipped)
+    print(write_result("video_rate", text, {"machine": info, "video": list(VIDEO),
+                                            "rows": rows, "skipped": skipped}))
+    return text
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--tiles", type=int, default=4,
@@ -219,18 +240,25 @@ def main(argv=None):
     parser.add_argument("--no-area", action="store_true", help="skip the yosys synthesis")
     args = parser.parse_args(argv)
     rows, skipped = [], []
-    for spec in MODELS:
-        if not spec.config.is_file():
-            skipped.append(f"{spec.config.relative_to(REPO_ROOT)} is not in the repository: "
-                           "that model is not measured")
-            continue
-        with tempfile.TemporaryDirectory(prefix="video_rate_") as tmp:
-            rows += measure_model(spec, args.tiles, not args.no_area, Path(tmp))
-    info = machine_info()
-    text = markdown(rows, info, skipped)
-    print(text)
-    print(write_result("video_rate", text, {"machine": info, "video": list(VIDEO),
-                                            "rows": rows, "skipped": skipped}))
+    with tempfile.TemporaryDirectory(prefix="video_rate_") as tmp:
+        designs = []
+        for spec in MODELS:
+            if not spec.config.is_file():
+                skipped.append(f"{spec.config.relative_to(REPO_ROOT)} is not in the repository: "
+                               "that model is not measured")
+                continue
+            model_rows, model_designs = measure_model(spec, args.tiles, Path(tmp) / spec.name)
+            rows += model_rows
+            designs += model_designs
+        # cycles first (written as soon as measured), then the slower synthesis
+        write(rows, skipped + ([] if args.no_area else ["area: synthesis in progress"]))
+        if not args.no_area:
+            synthesized = {}
+            for row, design in zip(rows, designs):
+                row["area"] = area_and_levels(design, synthesized)
+                print(f"  area of {row['model']}, {row['design']}: "
+                      f"{row['area']['synthesis_seconds']:.0f} s")
+            print(write(rows, skipped))
 
 
 if __name__ == "__main__":

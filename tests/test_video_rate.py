@@ -16,8 +16,9 @@ def small_video(monkeypatch):
 
 @pytest.mark.slow  # two Verilator builds: minutes on a shared 2-core machine
 def test_whole_frame_and_tiled_designs_are_measured_side_by_side(small_video, tmp_path):
-    rows = video_rate.measure_model(small_video, tiles=2, with_area=False, work=tmp_path,
-                                    log=lambda *_: None)
+    rows, designs = video_rate.measure_model(small_video, tiles=2, work=tmp_path,
+                                             log=lambda *_: None)
+    assert [design.max_width for design in designs] == [24, 12]
     whole, tiles = rows
     assert whole["design"].startswith("whole frame") and tiles["design"].startswith("tiled")
     assert whole["how"] == "one whole frame in the harness"
