@@ -188,7 +188,7 @@ def measure_model(spec: ModelSpec, tiles: int, work: Path, log=print) -> tuple[l
 
 def _area_cells(area) -> str:
     if area is None:
-        return "not synthesized (--no-area) | | | | | "
+        return "not synthesized (see the notes below) | | | | | "
     luts = area["LUT"] + area["LUTRAM"]
     fraction = area["xc7z020_fraction"]
     return (f"{luts:,} ({area['LUTRAM']:,} LUTRAM) | {area['FF']:,} | {area['BRAM18']} | "

@@ -33,4 +33,4 @@ def test_whole_frame_and_tiled_designs_are_measured_side_by_side(small_video, tm
                                       "load_average_1min": 0, "torch": "t", "brevitas": "b"},
                                ["configs/x.yaml is not in the repository"])
     assert "| tiny_test (fold for 20000 fps) | whole frame (max width 24) |" in text
-    assert "not synthesized (--no-area)" in text and "- configs/x.yaml is not" in text
+    assert "not synthesized (see the notes below)" in text and "- configs/x.yaml is not" in text
