@@ -1,6 +1,7 @@
 """Area of a stitched accelerator: yosys ``synth_xilinx`` (xc7) per layer instance.
 
-``python -m hw.area_report --export exports/default_x2`` writes area.md / area.json:
+``python -m hw.area_report --export exports/default_x2`` writes area.md / area.json for
+the hardware as built (line buffers for the export's maximum frame width):
 per layer its kind, LUT, FF, LUTRAM, CARRY4, BRAM18, DSP and expected cycles, the
 totals, and the fraction of a Pynq-Z2 (xc7z020). Each instance is synthesized out of
 context (as FINN estimates per layer); equal modules with equal parameters only once.
@@ -11,10 +12,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hw.area import synth_area, yosys_available
-from hw.artifacts import DATAFLOW_FILE, staged_folder
+from hw.artifacts import read_export, staged_folder
 from hw.bitstream.project import relocate
 from hw.stitch import Design, stitch
-from train.cli import ArgumentParser, UserError, command, existing_folder, one_line, read_onnx
+from train.cli import ArgumentParser, UserError, command, one_line
 
 RESOURCES = ("LUT", "FF", "LUTRAM", "CARRY4", "BRAM18", "DSP48E1")
 # xc7z020 (Pynq-Z1/Z2): 140 BRAM36 = 280 BRAM18
@@ -79,10 +80,11 @@ def parse_args(argv=None):
     return parser.parse_args(argv)
 
 
-def write_report(model, staging: Path, final: Path) -> str:
-    """Stitch ``model`` into ``staging``/rtl (paths as if in ``final``), synthesize it,
-    write area.json and area.md; returns the Markdown."""
-    design = stitch(model, staging / "rtl")
+def write_report(model, staging: Path, final: Path, max_width: int | None = None) -> str:
+    """Stitch ``model`` for LR frames up to ``max_width`` wide (default: the graph's) into
+    ``staging``/rtl (paths as if in ``final``), synthesize it, write area.json and
+    area.md; returns the Markdown."""
+    design = stitch(model, staging / "rtl", max_width=max_width)
     try:
         table = area_table(design, instance_areas(design))
     except RuntimeError as err:  # yosys failed; its last messages are in the text
@@ -96,13 +98,12 @@ def write_report(model, staging: Path, final: Path) -> str:
 @command
 def main(argv=None):
     args = parse_args(argv)
-    export = existing_folder(args.export, "export folder")
-    model = read_onnx(export / DATAFLOW_FILE, "run `make export` (python -m export) first")
+    model, _, max_width = read_export(args.export)
     if not yosys_available():
         raise UserError("yosys is not on PATH; install it (apt-get install yosys)")
     final = Path(args.out).resolve()
     with staged_folder(final) as staging:
-        markdown = write_report(model, staging, final)
+        markdown = write_report(model, staging, final, max_width)
     print(markdown)
     return 0
 
