@@ -12,6 +12,10 @@ MODEL_HASH_FILE = "dataflow.sha256"
 README = "README.md"
 
 
+def _pixel_bytes(stream: dict) -> int:
+    return stream["pixel_words"] * stream["accelerator_bits"] // 8
+
+
 def _readme(info: dict, build: Path, missing: list[str]) -> str:
     dma = info["dma"]
     if missing:
@@ -27,8 +31,12 @@ def _readme(info: dict, build: Path, missing: list[str]) -> str:
 - part {info['part']}, PL clock {info['clock_mhz']} MHz, built from `{build}`
 - model: `dataflow.onnx` with sha256 {info['model_sha256']}
   (check an export with `sha256sum -c {MODEL_HASH_FILE}` inside its folder)
-- DMA `{dma['cell']}` at {dma['control_address']}: {dma['mm2s']['frame_bytes']} bytes
-  in, {dma['s2mm']['frame_bytes']} bytes out per frame
+- whole LR frames up to {info['max_width']} pixels wide, any height, the size set per run
+  through the AXI GPIO `frame_size` at {info['control']['frame_size']} (channel 1 height,
+  channel 2 width; written only while the accelerator is idle), its status flags in
+  `frame_status` at {info['control']['frame_status']}
+- DMA `{dma['cell']}` at {dma['control_address']}: {_pixel_bytes(dma['mm2s'])} bytes per LR
+  pixel in, {_pixel_bytes(dma['s2mm'])} bytes per HR pixel out
 
 ## Files
 

@@ -272,6 +272,10 @@ def test_ip_top_streams_frames_of_run_time_size_bit_exact_with_tlast_at_each_end
     out = tmp_path / "project"
     info = write_project(export_dir, board("Pynq-Z2"), 100.0, out)  # the same RTL on any board
     sources = [str(out / name) for name in info["files"] if name.endswith((".sv", ".v"))]
+    if shutil.which("verilator"):  # the IP top lints clean, widths included
+        lint = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module",
+                               "accelerator_dma", *sources], capture_output=True, text=True)
+        assert "accelerator_dma.v" not in lint.stderr
     rng = np.random.default_rng(3)
     images = [rng.integers(0, 256, (height, width, 1), dtype=np.uint8) for height, width in FRAMES]
     values, lasts, status = _simulate_ip_top(out, sources, images, tmp_path)
@@ -310,6 +314,7 @@ def test_cli_without_vivado_stops_with_code_3_and_names_the_tool(export_dir, tmp
     assert deploy.main(["--build", str(out), "--out", str(deployed)]) == 0
     readme = (deployed / "README.md").read_text()
     assert "Missing: sr_overlay.bit, sr_overlay.hwh" in readme and "python3 -m hw.driver" in readme
+    assert f"whole LR frames up to {MAX_WIDTH} pixels wide" in readme and "`frame_size` at" in readme
     assert (deployed / "dataflow.sha256").read_text().split()[0] == \
         model_sha256(export_dir / "dataflow.onnx")
     assert sorted(p.name for p in deployed.iterdir()) == [
