@@ -43,6 +43,15 @@ def expected_cycles(in_h: int, in_w: int, channels: int, block: int, simd: int,
     return written + (in_h - 1) * max(written, read) + read + LATENCY
 
 
+def frame_interval(in_h: int, in_w: int, channels: int, block: int, simd: int,
+                   out_simd: int) -> int:
+    """Cycles between frames streamed back to back: a frame's first row is written while
+    the previous frame's last row is read, so each frame adds in_h row times of the slower
+    side (``expected_cycles`` less the faster side's row and the latency)."""
+    return in_h * max(row_words(in_w, channels, block, simd),
+                      row_words(in_w, channels, block, out_simd))
+
+
 def rtl_parameters(max_width: int, channels: int, block: int, simd: int, out_simd: int,
                    elem_bits: int) -> dict[str, int]:
     check_folding(max_width, channels, block, simd, out_simd)
