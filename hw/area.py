@@ -6,6 +6,7 @@ import json
 import shutil
 import subprocess
 import tempfile
+from collections import Counter
 from collections.abc import Sequence
 from os import PathLike
 from pathlib import Path
@@ -57,33 +58,103 @@ def resource_summary(cells: dict[str, int]) -> dict[str, int]:
 
 def lut_levels(netlist: dict, top: str) -> int:
     """LUT levels of the longest combinational path of the flattened ``top`` in a yosys
-    ``write_json`` netlist: LUTs and LUTRAM reads count 1, carry chains and wide muxes
-    (CARRY4, MUXF7/8) 0; flip-flops, block RAMs, DSPs and ports start and end paths.
+    ``write_json`` netlist; see ``timing_proxy``."""
+    return timing_proxy(netlist, top)["lut_levels"]
+
+
+def timing_proxy(netlist: dict, top: str) -> dict:
+    """Timing proxy of the flattened ``top`` in a yosys ``write_json`` netlist.
+
+    ``lut_levels``: LUTs on the longest combinational path, LUTs and LUTRAM reads
+    counting 1, carry chains and wide muxes (CARRY4, MUXF7/8) 0; flip-flops, block RAMs,
+    DSPs, LUTRAM writes and ports start and end paths. ``worst_from``: the net where that
+    path starts (a register output or an input port), ``worst_to``: where it ends (the
+    register, named by its output, or the output port). ``max_fanout``: the
+    most cell inputs one net drives, ``max_enable_fanout``: the most flip-flop clock
+    enables one net drives (a stall signal reaching every register of a pipeline), and
+    ``max_enable_fanout_net`` its name.
 
     A timing proxy without Vivado: each LUT level costs a LUT and a route, the fast
-    carry chain little.
+    carry chain little; a high fan-out net costs a slow route unless it is replicated.
     """
-    cells = netlist["modules"][top]["cells"].values()
+    module = netlist["modules"][top]
+    cells = list(module["cells"].values())
     driver = {}  # net bit -> combinational cell driving it
     for cell in cells:
         if _is_combinational(cell["type"]):
-            for port, bits in cell["connections"].items():
-                if cell["port_directions"][port] == "output":
-                    driver.update((bit, cell) for bit in bits)
-    depth: dict[int, int] = {}
+            for port, bits in _ports(cell, "output"):
+                driver.update((bit, cell) for bit in bits)
+    depth: dict[int, tuple] = {}  # cell -> (LUT levels, the bit where its deepest path starts)
 
-    def cell_depth(cell) -> int:
+    def cell_depth(cell) -> tuple[int, int]:
+        """(LUT levels up to and including ``cell``, the net bit where that path starts)."""
         key = id(cell)
         if key not in depth:
-            depth[key] = 0  # guards combinational loops
-            inputs = [bit for port, bits in cell["connections"].items()
-                      if cell["port_directions"][port] == "input" and _is_read_port(cell, port)
-                      for bit in bits if bit in driver]
-            depth[key] = (cell["type"] in _LUTS or cell["type"] in _LUTRAM_LUTS) + max(
-                (cell_depth(driver[bit]) for bit in inputs), default=0)
+            depth[key] = (0, None)  # guards combinational loops
+            best, start = 0, None
+            for port, bits in _ports(cell, "input"):
+                if not _is_read_port(cell, port):
+                    continue
+                for bit in bits:
+                    levels, origin = cell_depth(driver[bit]) if bit in driver else (0, bit)
+                    if start is None or levels > best:
+                        best, start = levels, origin
+            own = cell["type"] in _LUTS or cell["type"] in _LUTRAM_LUTS
+            depth[key] = (own + best, start)
         return depth[key]
 
-    return max((cell_depth(cell) for cell in cells if _is_combinational(cell["type"])), default=0)
+    names = _bit_names(module)
+    worst, worst_from, worst_to = 0, None, None
+    for sink, bits in _path_ends(module, cells, names):
+        for bit in bits:
+            if bit in driver:
+                levels, start = cell_depth(driver[bit])
+                if levels > worst:
+                    worst, worst_from, worst_to = levels, start, sink
+    fanout, enable_fanout = Counter(), Counter()
+    for cell in cells:
+        for port, bits in _ports(cell, "input"):
+            for bit in bits:
+                if isinstance(bit, int):  # not a constant
+                    fanout[bit] += 1
+                    if cell["type"] in _FLIP_FLOPS and port == "CE":
+                        enable_fanout[bit] += 1
+    enable_bit, enable_loads = max(enable_fanout.items(), key=lambda item: item[1],
+                                   default=(None, 0))
+    return {"lut_levels": worst, "worst_from": names.get(worst_from, str(worst_from)),
+            "worst_to": worst_to,
+            "max_fanout": max(fanout.values(), default=0),
+            "max_enable_fanout": enable_loads,
+            "max_enable_fanout_net": names.get(enable_bit, str(enable_bit))}
+
+
+def _ports(cell, direction: str):
+    return ((port, bits) for port, bits in cell["connections"].items()
+            if cell["port_directions"][port] == direction)
+
+
+def _path_ends(module, cells, names: dict):
+    """(name, input bits) of every place a combinational path ends: a sequential cell
+    (a LUTRAM's write side), named by its first output net, and each output port."""
+    for cell in cells:
+        ends = [bits for port, bits in _ports(cell, "input")
+                if not _is_combinational(cell["type"]) or not _is_read_port(cell, port)]
+        if ends:
+            outputs = [bits[0] for _, bits in _ports(cell, "output") if bits]
+            name = names.get(outputs[0], cell["type"]) if outputs else cell["type"]
+            yield name, [bit for bits in ends for bit in bits]
+    for name, port in module["ports"].items():
+        if port["direction"] == "output":
+            yield name, port["bits"]
+
+
+def _bit_names(module) -> dict:
+    """Net bit -> a readable name: a user-named net's (``name[i]``) before a generated one's."""
+    names = {}
+    for name, net in sorted(module["netnames"].items(), key=lambda item: -item[1]["hide_name"]):
+        for i, bit in enumerate(net["bits"]):
+            names[bit] = name if len(net["bits"]) == 1 else f"{name}[{i}]"
+    return names
 
 
 def _is_combinational(cell_type: str) -> bool:
@@ -108,8 +179,15 @@ def synth_area(sources: Sequence[str | PathLike], top: str,
 def synth_area_and_levels(sources: Sequence[str | PathLike], top: str,
                           parameters: dict | None = None) -> tuple[dict[str, int], int]:
     """``synth_area`` and the ``lut_levels`` of the same netlist."""
+    area, timing = synth_area_and_timing(sources, top, parameters)
+    return area, timing["lut_levels"]
+
+
+def synth_area_and_timing(sources: Sequence[str | PathLike], top: str,
+                          parameters: dict | None = None) -> tuple[dict[str, int], dict]:
+    """``synth_area`` and the ``timing_proxy`` of the same netlist."""
     area, netlist = _synth(sources, top, parameters, keep_netlist=True)
-    return area, lut_levels(netlist, top)
+    return area, timing_proxy(netlist, top)
 
 
 def _synth(sources, top, parameters, keep_netlist=False) -> tuple[dict[str, int], dict | None]:

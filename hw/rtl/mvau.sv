@@ -12,8 +12,15 @@
 // Pipeline: issue -> weight/input read -> [BINARY: the XNOR-popcount tree's
 // registers, xnor_popcount] -> accumulate (reading search stage 0) -> the other
 // ceil(log2(T + 1)) - 1 threshold-search stages (multithreshold, none when T == 0) ->
-// output register.
-// All stages advance together; a stalled output (valid, not ready) holds them all.
+// output queue.
+//
+// Flow control by credits, as FINN's stall-free MVU feed: the pipeline never stalls, so
+// no enable reaches its registers (a stall signal fanning out to every register of a
+// large fold is a timing wall). Instead a word is issued only while the output queue
+// (stream_fifo, first-word fall-through) has a slot for every output already issued
+// and not yet taken. OUT_QUEUE_DEPTH >= the pipeline latency + 1 keeps one word per
+// cycle without backpressure (hw/mvau.py sizes it); in_ready comes from registers only,
+// so the ready path stops here too.
 module mvau #(
   parameter int MW = 8,             // input vector length
   parameter int MH = 8,             // output channels
@@ -29,7 +36,8 @@ module mvau #(
   parameter int ACT_VAL = 0,
   parameter WEIGHT_FILE = "",     // $readmemh: word nf*SF + sf, lane p at [p*SIMD*WB], input s at [s*WB]
   parameter THRESHOLD_PREFIX = "",       // search stage memories, see multithreshold
-  parameter int DOT_LEVELS_PER_REG = 2   // BINARY: popcount counter levels per pipeline register
+  parameter int DOT_LEVELS_PER_REG = 2,  // BINARY: popcount counter levels per pipeline register
+  parameter int OUT_QUEUE_DEPTH = 8      // output queue words, >= pipeline latency + 1 for full rate
 ) (
   input  logic               ap_clk,
   input  logic               ap_rst_n,
@@ -65,8 +73,11 @@ module mvau #(
       dot_product = dot_product + ACC_BITS'(lane_product(x[s*IB +: IB], w[s*WB +: WB]));
   endfunction
 
-  logic enable;
-  assign enable = !out_valid || out_ready;
+  // ---- credits: outputs issued (with their last synapse fold) and not yet taken
+  localparam int RESERVED_W = $clog2(OUT_QUEUE_DEPTH + 1);
+  logic [RESERVED_W-1:0] reserved;
+  logic room;
+  assign room = reserved != RESERVED_W'(OUT_QUEUE_DEPTH);
 
   // ---- issue: fold counters; the first neuron fold takes its input from the stream
   logic [SF_W-1:0] sf;
@@ -74,10 +85,15 @@ module mvau #(
   logic [WA_W-1:0] weight_addr;  // nf*SF + sf, counted instead of multiplied
   logic reading_stream, issue, last_sf, last_nf;
   assign reading_stream = nf == '0;
-  assign in_ready = enable && reading_stream;
-  assign issue = enable && (in_valid || !reading_stream);
+  assign in_ready = room && reading_stream;
+  assign issue = room && (in_valid || !reading_stream);
   assign last_sf = sf == SF_W'(SF - 1);
   assign last_nf = nf == NF_W'(NF - 1);
+
+  always_ff @(posedge ap_clk) begin
+    if (!ap_rst_n) reserved <= '0;
+    else reserved <= reserved + RESERVED_W'(issue && last_sf) - RESERVED_W'(out_valid && out_ready);
+  end
 
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
@@ -110,14 +126,12 @@ module mvau #(
     (* rom_style = "logic" *) logic [PE*LANE_W_BITS-1:0] weights [2**WA_W];
     initial $readmemh(WEIGHT_FILE, weights);
     logic [WA_W-1:0] read_addr;
-    always_ff @(posedge ap_clk)
-      if (enable) read_addr <= weight_addr;
+    always_ff @(posedge ap_clk) read_addr <= weight_addr;
     assign read_w = weights[read_addr];
   end else begin : rom_registered
     logic [PE*LANE_W_BITS-1:0] weights [2**WA_W];
     initial $readmemh(WEIGHT_FILE, weights);
-    always_ff @(posedge ap_clk)
-      if (enable) read_w <= weights[weight_addr];
+    always_ff @(posedge ap_clk) read_w <= weights[weight_addr];
   end
   if (SF == 1) begin : one_word_vector
     // read_x holds the vector through its neuron folds: no buffer, no multiplexer
@@ -128,17 +142,14 @@ module mvau #(
     logic [SIMD*IB-1:0] words [2**SF_W];
     always_ff @(posedge ap_clk)
       if (issue && reading_stream) words[sf] <= in_data;
-    always_ff @(posedge ap_clk)
-      if (enable) read_x <= reading_stream ? in_data : words[sf];
+    always_ff @(posedge ap_clk) read_x <= reading_stream ? in_data : words[sf];
   end
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) read_valid <= 1'b0;
-    else if (enable) read_valid <= issue;
-    if (enable) begin
-      read_first <= sf == '0;
-      read_last <= last_sf;
-      read_nf <= nf;
-    end
+    else read_valid <= issue;
+    read_first <= sf == '0;
+    read_last <= last_sf;
+    read_nf <= nf;
   end
 
   // ---- dot products: BINARY counts matching bits in xnor_popcount's pipelined tree, the
@@ -159,7 +170,7 @@ module mvau #(
       end
       xnor_popcount #(.N(SIMD), .FIRST_GROUP(DOT_FIRST_GROUP), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
                       .TAG_BITS(TAG_BITS)) tree (
-        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(enable),
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(1'b1),
         .x(read_x), .w(read_w[p*LANE_W_BITS +: LANE_W_BITS]), .in_tag(in_tag),
         .count(count), .out_tag(tag)
       );
@@ -178,17 +189,17 @@ module mvau #(
   logic [PE*ACC_BITS-1:0] acc;  // lane p at [p*ACC_BITS]
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) acc_valid <= 1'b0;
-    else if (enable) acc_valid <= dot_valid && dot_last;
+    else acc_valid <= dot_valid && dot_last;
   end
 
   if (SF == 1) begin : one_fold
     // a single synapse fold: the dot product is the accumulator, no adder
     always_ff @(posedge ap_clk)
-      if (enable && dot_valid) acc <= dot;
+      if (dot_valid) acc <= dot;
   end else begin : accumulate
     for (genvar p = 0; p < PE; p++) begin : lane
       always_ff @(posedge ap_clk)
-        if (enable && dot_valid)
+        if (dot_valid)
           acc[p*ACC_BITS +: ACC_BITS] <= (dot_first ? '0 : acc[p*ACC_BITS +: ACC_BITS])
                                          + dot[p*ACC_BITS +: ACC_BITS];
     end
@@ -201,13 +212,15 @@ module mvau #(
     .PE(PE), .FOLDS(NF), .VALUE_BITS(ACC_BITS), .T(T), .OB(OB), .ACT_VAL(ACT_VAL),
     .THRESHOLD_PREFIX(THRESHOLD_PREFIX)
   ) activation (
-    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(enable), .fold(dot_nf),
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(1'b1), .fold(dot_nf),
     .in_valid(acc_valid), .values(acc), .out_valid(activated_valid), .out(activated)
   );
 
-  always_ff @(posedge ap_clk) begin
-    if (!ap_rst_n) out_valid <= 1'b0;
-    else if (enable) out_valid <= activated_valid;
-    if (enable) out_data <= activated;
-  end
+  // never full: every word in flight holds a credit
+  stream_fifo #(.DEPTH(OUT_QUEUE_DEPTH), .WIDTH(PE * OB)) output_queue (
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n),
+    .in0_V_TDATA(activated), .in0_V_TVALID(activated_valid), .in0_V_TREADY(),
+    .out0_V_TDATA(out_data), .out0_V_TVALID(out_valid), .out0_V_TREADY(out_ready),
+    .count()
+  );
 endmodule
