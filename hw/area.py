@@ -70,7 +70,7 @@ def timing_proxy(netlist: dict, top: str) -> dict:
     DSPs, LUTRAM writes and ports start and end paths. ``worst_from``: the net where that
     path starts (a register output or an input port), ``worst_to``: where it ends (the
     register, named by its output, or the output port). ``max_fanout``: the
-    most cell inputs one net drives, ``max_enable_fanout``: the most flip-flop clock
+    most cell inputs one net drives (``max_fanout_net``), ``max_enable_fanout``: the most flip-flop clock
     enables one net drives (a stall signal reaching every register of a pipeline), and
     ``max_enable_fanout_net`` its name.
 
@@ -119,13 +119,17 @@ def timing_proxy(netlist: dict, top: str) -> dict:
                     fanout[bit] += 1
                     if cell["type"] in _FLIP_FLOPS and port == "CE":
                         enable_fanout[bit] += 1
-    enable_bit, enable_loads = max(enable_fanout.items(), key=lambda item: item[1],
-                                   default=(None, 0))
+    widest_bit, widest_loads = _largest(fanout)
+    enable_bit, enable_loads = _largest(enable_fanout)
     return {"lut_levels": worst, "worst_from": names.get(worst_from, str(worst_from)),
             "worst_to": worst_to,
-            "max_fanout": max(fanout.values(), default=0),
+            "max_fanout": widest_loads, "max_fanout_net": names.get(widest_bit, str(widest_bit)),
             "max_enable_fanout": enable_loads,
             "max_enable_fanout_net": names.get(enable_bit, str(enable_bit))}
+
+
+def _largest(counts: Counter) -> tuple:
+    return max(counts.items(), key=lambda item: item[1], default=(None, 0))
 
 
 def _ports(cell, direction: str):
