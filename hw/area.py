@@ -19,6 +19,7 @@ _LUTRAM_LUTS = {
 _LUTS = {f"LUT{k}" for k in range(1, 7)}
 _FLIP_FLOPS = {"FDRE", "FDSE", "FDCE", "FDPE"}
 _CARRY_AND_MUX = {"CARRY4", "MUXF7", "MUXF8"}
+_CLOCK_PORTS = {"C", "CLK", "WCLK"}  # clock trees, not routed nets
 
 
 def yosys_available() -> bool:
@@ -65,45 +66,49 @@ def lut_levels(netlist: dict, top: str) -> int:
 def timing_proxy(netlist: dict, top: str) -> dict:
     """Timing proxy of the flattened ``top`` in a yosys ``write_json`` netlist.
 
-    ``lut_levels``: LUTs on the longest combinational path, LUTs and LUTRAM reads
-    counting 1, carry chains and wide muxes (CARRY4, MUXF7/8) 0; flip-flops, block RAMs,
-    DSPs, LUTRAM writes and ports start and end paths. ``worst_from``: the net where that
-    path starts (a register output or an input port), ``worst_to``: where it ends (the
-    register, named by its output, or the output port). ``max_fanout``: the
-    most cell inputs one net drives (``max_fanout_net``), ``max_enable_fanout``: the most flip-flop clock
-    enables one net drives (a stall signal reaching every register of a pipeline), and
-    ``max_enable_fanout_net`` its name.
+    ``lut_levels``: LUT levels of the longest combinational path: LUTs and LUTRAM reads
+    count 1, carry chains and wide muxes (CARRY4, MUXF7/8) 0, a DSP48E1 without its
+    output register as many levels as its combinational part takes (``_dsp_levels``);
+    flip-flops, block RAMs, registered DSP inputs and outputs, LUTRAM writes and ports
+    start and end paths. ``worst_from``: the net where that path starts (a register
+    output, an input port, or a DSP's internal register), ``worst_to``: where it ends
+    (the register, named by its output, or the output port). ``max_fanout``: the most
+    cell inputs one net drives (``max_fanout_net``), ``max_enable_fanout``: the most
+    flip-flop clock enables one net drives (a stall signal reaching every register of a
+    pipeline), and ``max_enable_fanout_net`` its name.
 
     A timing proxy without Vivado: each LUT level costs a LUT and a route, the fast
     carry chain little; a high fan-out net costs a slow route unless it is replicated.
     """
     module = netlist["modules"][top]
     cells = list(module["cells"].values())
+    names = _bit_names(module)
     driver = {}  # net bit -> combinational cell driving it
     for cell in cells:
-        if _is_combinational(cell["type"]):
+        if _is_combinational(cell):
             for port, bits in _ports(cell, "output"):
                 driver.update((bit, cell) for bit in bits)
-    depth: dict[int, tuple] = {}  # cell -> (LUT levels, the bit where its deepest path starts)
+    depth: dict[int, tuple] = {}  # cell -> (LUT levels, the net where its deepest path starts)
 
-    def cell_depth(cell) -> tuple[int, int]:
-        """(LUT levels up to and including ``cell``, the net bit where that path starts)."""
+    def cell_depth(cell) -> tuple:
+        """(LUT levels up to and including ``cell``, the net where that path starts)."""
         key = id(cell)
         if key not in depth:
             depth[key] = (0, None)  # guards combinational loops
-            best, start = 0, None
+            best = _internal_start_levels(cell)
+            start = names.get(next(iter(_output_bits(cell)), None)) if best else None
             for port, bits in _ports(cell, "input"):
-                if not _is_read_port(cell, port):
+                cost = _through_levels(cell, port)
+                if cost is None:
                     continue
                 for bit in bits:
-                    levels, origin = cell_depth(driver[bit]) if bit in driver else (0, bit)
-                    if start is None or levels > best:
-                        best, start = levels, origin
-            own = cell["type"] in _LUTS or cell["type"] in _LUTRAM_LUTS
-            depth[key] = (own + best, start)
+                    levels, origin = (cell_depth(driver[bit]) if bit in driver
+                                      else (0, names.get(bit, str(bit))))
+                    if start is None or levels + cost > best:
+                        best, start = levels + cost, origin
+            depth[key] = (best, start)
         return depth[key]
 
-    names = _bit_names(module)
     worst, worst_from, worst_to = 0, None, None
     for sink, bits in _path_ends(module, cells, names):
         for bit in bits:
@@ -114,6 +119,8 @@ def timing_proxy(netlist: dict, top: str) -> dict:
     fanout, enable_fanout = Counter(), Counter()
     for cell in cells:
         for port, bits in _ports(cell, "input"):
+            if port in _CLOCK_PORTS:
+                continue
             for bit in bits:
                 if isinstance(bit, int):  # not a constant
                     fanout[bit] += 1
@@ -121,11 +128,63 @@ def timing_proxy(netlist: dict, top: str) -> dict:
                         enable_fanout[bit] += 1
     widest_bit, widest_loads = _largest(fanout)
     enable_bit, enable_loads = _largest(enable_fanout)
-    return {"lut_levels": worst, "worst_from": names.get(worst_from, str(worst_from)),
-            "worst_to": worst_to,
+    return {"lut_levels": worst, "worst_from": worst_from, "worst_to": worst_to,
             "max_fanout": widest_loads, "max_fanout_net": names.get(widest_bit, str(widest_bit)),
             "max_enable_fanout": enable_loads,
             "max_enable_fanout_net": names.get(enable_bit, str(enable_bit))}
+
+
+# LUT-level equivalents of a DSP48E1's combinational paths at a -1 speed grade (DS187:
+# about 4 ns from the multiplier inputs to P, about 2 ns through the post-adder from C,
+# PCIN or the M register; a LUT level, LUT and route, about 1 ns)
+_DSP_MULTIPLY_LEVELS = 4
+_DSP_ADD_LEVELS = 2
+_DSP_MULTIPLIER_INPUTS = {"A": "AREG", "ACIN": "AREG", "B": "BREG", "BCIN": "BREG", "D": "DREG"}
+
+
+def _dsp_register(cell, name: str) -> int:
+    value = cell["parameters"].get(name, "0")
+    return int(value, 2) if set(value) <= {"0", "1"} else int(value)
+
+
+def _through_levels(cell, port: str) -> int | None:
+    """LUT levels a path gains entering ``cell`` at input ``port`` and leaving at its
+    output; None where the input is registered (a path ends there)."""
+    kind = cell["type"]
+    if kind in _LUTS:
+        return 1
+    if kind in _CARRY_AND_MUX:
+        return 0
+    if kind in _LUTRAM_LUTS:
+        return 1 if port.startswith(("A", "DPRA")) else None  # the write side is a register
+    if kind == "DSP48E1" and not _dsp_register(cell, "PREG"):
+        if port in _DSP_MULTIPLIER_INPUTS:
+            registered = _dsp_register(cell, "MREG") or _dsp_register(
+                cell, _DSP_MULTIPLIER_INPUTS[port])
+            return None if registered else _DSP_MULTIPLY_LEVELS
+        if port == "PCIN" or (port == "C" and not _dsp_register(cell, "CREG")):
+            return _DSP_ADD_LEVELS
+    return None
+
+
+def _internal_start_levels(cell) -> int:
+    """Levels of a path starting at a register inside an unregistered-output DSP48E1."""
+    if cell["type"] != "DSP48E1" or _dsp_register(cell, "PREG"):
+        return 0
+    if _dsp_register(cell, "MREG"):
+        return _DSP_ADD_LEVELS
+    inputs_registered = any(_dsp_register(cell, reg) for reg in ("AREG", "BREG", "DREG"))
+    return _DSP_MULTIPLY_LEVELS if inputs_registered else 0
+
+
+def _is_combinational(cell) -> bool:
+    """Whether some input of ``cell`` reaches its outputs without a register."""
+    return any(_through_levels(cell, port) is not None for port, _ in _ports(cell, "input")) \
+        or _internal_start_levels(cell) > 0
+
+
+def _output_bits(cell):
+    return [bit for _, bits in _ports(cell, "output") for bit in bits]
 
 
 def _largest(counts: Counter) -> tuple:
@@ -138,13 +197,13 @@ def _ports(cell, direction: str):
 
 
 def _path_ends(module, cells, names: dict):
-    """(name, input bits) of every place a combinational path ends: a sequential cell
-    (a LUTRAM's write side), named by its first output net, and each output port."""
+    """(name, input bits) of every place a combinational path ends: a registered input
+    of a cell (a flip-flop, a LUTRAM's write side, a DSP's input register), named by the
+    cell's first output net, and each output port."""
     for cell in cells:
-        ends = [bits for port, bits in _ports(cell, "input")
-                if not _is_combinational(cell["type"]) or not _is_read_port(cell, port)]
+        ends = [bits for port, bits in _ports(cell, "input") if _through_levels(cell, port) is None]
         if ends:
-            outputs = [bits[0] for _, bits in _ports(cell, "output") if bits]
+            outputs = _output_bits(cell)
             name = names.get(outputs[0], cell["type"]) if outputs else cell["type"]
             yield name, [bit for bits in ends for bit in bits]
     for name, port in module["ports"].items():
@@ -159,15 +218,6 @@ def _bit_names(module) -> dict:
         for i, bit in enumerate(net["bits"]):
             names[bit] = name if len(net["bits"]) == 1 else f"{name}[{i}]"
     return names
-
-
-def _is_combinational(cell_type: str) -> bool:
-    return cell_type in _LUTS or cell_type in _LUTRAM_LUTS or cell_type in _CARRY_AND_MUX
-
-
-def _is_read_port(cell, port: str) -> bool:
-    """Inputs a cell's outputs depend on combinationally: all but a LUTRAM's write side."""
-    return cell["type"] not in _LUTRAM_LUTS or port.startswith(("A", "DPRA"))
 
 
 def synth_area(sources: Sequence[str | PathLike], top: str,

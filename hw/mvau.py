@@ -16,8 +16,11 @@ from hw.folding import RTL_DIR, check_divides
 from hw.stream import StreamFormat
 
 CORE = "mvau"
-CORE_SOURCES = (RTL_DIR / "multithreshold.sv", *xnor_popcount.SOURCES, *stream_fifo.SOURCES,
-                RTL_DIR / "mvau.sv")
+CORE_SOURCES = (RTL_DIR / "multithreshold.sv", *xnor_popcount.SOURCES, RTL_DIR / "adder_tree.sv",
+                *stream_fifo.SOURCES, RTL_DIR / "mvau.sv")
+# Adder levels between pipeline registers of an integer MVAU's dot product
+# (``adder_tree.sv``): one LUT level and a carry chain each.
+ADDER_LEVELS_PER_REG = 2
 
 
 def pipeline_latency(n_thresholds: int, dot_latency: int = 0) -> int:
@@ -29,13 +32,15 @@ def pipeline_latency(n_thresholds: int, dot_latency: int = 0) -> int:
 
 def layer_latency(mw: int, mh: int, simd: int, pe: int, n_thresholds: int, *,
                   binary: bool = False) -> int:
-    """``pipeline_latency`` of a layer: T thresholds per channel (0: no activation) and,
-    ``binary``, the SIMD-lane XNOR-popcount tree."""
-    dot_latency = 0
+    """``pipeline_latency`` of a layer: T thresholds per channel (0: no activation) and
+    the SIMD-lane dot product: ``binary``, the XNOR-popcount tree; else the product
+    register and the adder tree."""
     if binary:
         rom_bits = xnor_popcount.rom_in_tree_bits((mw // simd) * (mh // pe))
         dot_latency = xnor_popcount.latency(simd, xnor_popcount.LEVELS_PER_REG,
                                             xnor_popcount.first_group(rom_bits))
+    else:
+        dot_latency = 1 + (simd - 1).bit_length() // ADDER_LEVELS_PER_REG
     return pipeline_latency(n_thresholds, dot_latency)
 
 
@@ -145,8 +150,8 @@ def _generate(
         "OB": out_stream.elem_bits, "ACT_VAL": act_val,
         "WEIGHT_FILE": weight_file, "THRESHOLD_PREFIX": "" if steps is None else threshold_prefix,
     }
-    if binary:
-        parameters["DOT_LEVELS_PER_REG"] = xnor_popcount.LEVELS_PER_REG
+    parameters["DOT_LEVELS_PER_REG"] = (xnor_popcount.LEVELS_PER_REG if binary
+                                        else ADDER_LEVELS_PER_REG)
     # a credit per output in flight: an output issued in cycle c leaves in c + latency
     parameters["OUT_QUEUE_DEPTH"] = layer_latency(mw, mh, simd, pe, parameters["T"],
                                                   binary=binary) + 1

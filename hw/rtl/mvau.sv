@@ -9,8 +9,9 @@
 // Like FINN's input buffer, the first neuron fold reads the input vector from the
 // stream and stores it; the other MH/PE - 1 folds reuse the stored copy, so a
 // vector takes (MW/SIMD)*(MH/PE) cycles, back to back with the next one.
-// Pipeline: issue -> weight/input read -> [BINARY: the XNOR-popcount tree's
-// registers, xnor_popcount] -> accumulate (reading search stage 0) -> the other
+// Pipeline: issue -> weight/input read -> dot product [BINARY: the XNOR-popcount
+// tree's registers (xnor_popcount); integer: the product register and the adder tree's
+// registers (adder_tree)] -> accumulate (reading search stage 0) -> the other
 // ceil(log2(T + 1)) - 1 threshold-search stages (multithreshold, none when T == 0) ->
 // output queue.
 //
@@ -36,7 +37,7 @@ module mvau #(
   parameter int ACT_VAL = 0,
   parameter WEIGHT_FILE = "",     // $readmemh: word nf*SF + sf, lane p at [p*SIMD*WB], input s at [s*WB]
   parameter THRESHOLD_PREFIX = "",       // search stage memories, see multithreshold
-  parameter int DOT_LEVELS_PER_REG = 2,  // BINARY: popcount counter levels per pipeline register
+  parameter int DOT_LEVELS_PER_REG = 2,  // popcount counter / adder levels per pipeline register
   parameter int OUT_QUEUE_DEPTH = 8      // output queue words, >= pipeline latency + 1 for full rate
 ) (
   input  logic               ap_clk,
@@ -64,13 +65,6 @@ module mvau #(
                                                                input logic [WB-1:0] w);
     // function-name assignment, not return: yosys 0.23 lacks return
     lane_product = PROD_BITS'($signed({IN_SIGNED && x[IB-1], x})) * PROD_BITS'($signed(w));
-  endfunction
-
-  function automatic logic signed [ACC_BITS-1:0] dot_product(input logic [SIMD*IB-1:0] x,
-                                                             input logic [LANE_W_BITS-1:0] w);
-    dot_product = '0;
-    for (int s = 0; s < SIMD; s++)
-      dot_product = dot_product + ACC_BITS'(lane_product(x[s*IB +: IB], w[s*WB +: WB]));
   endfunction
 
   // ---- credits: outputs issued (with their last synapse fold) and not yet taken
@@ -152,8 +146,9 @@ module mvau #(
     read_nf <= nf;
   end
 
-  // ---- dot products: BINARY counts matching bits in xnor_popcount's pipelined tree, the
-  // read stage's valid and fold bits travelling alongside; integers multiply-add in place
+  // ---- dot products: BINARY counts matching bits in xnor_popcount's pipelined tree;
+  // integers multiply into a product register (a DSP48E1's M register) and add in
+  // adder_tree's pipelined tree. The read stage's valid and fold bits travel alongside.
   logic                      dot_valid, dot_first, dot_last;
   logic [NF_W-1:0]           dot_nf;
   logic [PE*ACC_BITS-1:0]    dot;  // lane p at [p*ACC_BITS]
@@ -177,10 +172,33 @@ module mvau #(
       assign dot[p*ACC_BITS +: ACC_BITS] = ACC_BITS'(count);
     end
   end else begin : int_dot
-    assign {dot_valid, dot_first, dot_last, dot_nf} = {read_valid, read_first, read_last, read_nf};
+    localparam int TAG_BITS = 3 + NF_W;
+    logic [TAG_BITS-1:0] product_tag;  // read stage's {valid, first, last, nf}
+    always_ff @(posedge ap_clk) begin
+      if (!ap_rst_n) product_tag <= '0;
+      else product_tag <= {read_valid, read_first, read_last, read_nf};
+    end
     for (genvar p = 0; p < PE; p++) begin : lane
-      assign dot[p*ACC_BITS +: ACC_BITS] =
-          dot_product(read_x, read_w[p*LANE_W_BITS +: LANE_W_BITS]);
+      // products fit ACC_BITS: one product alone is a dot product of the layer
+      logic [SIMD*ACC_BITS-1:0] products;  // input s at [s*ACC_BITS]
+      logic [ACC_BITS-1:0]      lane_sum;
+      logic [TAG_BITS-1:0]      in_tag, tag;  // the control bits: lane 0's
+      always_ff @(posedge ap_clk)
+        for (int s = 0; s < SIMD; s++)
+          products[s*ACC_BITS +: ACC_BITS] <=
+              ACC_BITS'(lane_product(read_x[s*IB +: IB], read_w[p*LANE_W_BITS + s*WB +: WB]));
+      adder_tree #(.N(SIMD), .W(ACC_BITS), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
+                   .TAG_BITS(TAG_BITS)) tree (
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .values(products), .in_tag(in_tag),
+        .sum(lane_sum), .out_tag(tag)
+      );
+      assign dot[p*ACC_BITS +: ACC_BITS] = lane_sum;
+      if (p == 0) begin : control
+        assign in_tag = product_tag;
+        assign {dot_valid, dot_first, dot_last, dot_nf} = tag;
+      end else begin : no_control
+        assign in_tag = '0;
+      end
     end
   end
 
