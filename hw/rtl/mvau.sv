@@ -183,10 +183,14 @@ module mvau #(
       logic [SIMD*ACC_BITS-1:0] products;  // input s at [s*ACC_BITS]
       logic [ACC_BITS-1:0]      lane_sum;
       logic [TAG_BITS-1:0]      in_tag, tag;  // the control bits: lane 0's
-      always_ff @(posedge ap_clk)
-        for (int s = 0; s < SIMD; s++)
-          products[s*ACC_BITS +: ACC_BITS] <=
-              ACC_BITS'(lane_product(read_x[s*IB +: IB], read_w[p*LANE_W_BITS + s*WB +: WB]));
+      for (genvar s = 0; s < SIMD; s++) begin : product
+        // a register of its own per product: yosys 0.23 packs one shared wide register
+        // into the M registers of several DSP48E1s wrongly (it dropped the multipliers)
+        logic [ACC_BITS-1:0] product_q;
+        always_ff @(posedge ap_clk)
+          product_q <= ACC_BITS'(lane_product(read_x[s*IB +: IB], read_w[p*LANE_W_BITS + s*WB +: WB]));
+        assign products[s*ACC_BITS +: ACC_BITS] = product_q;
+      end
       adder_tree #(.N(SIMD), .W(ACC_BITS), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
                    .TAG_BITS(TAG_BITS)) tree (
         .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .values(products), .in_tag(in_tag),
