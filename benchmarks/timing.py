@@ -13,9 +13,9 @@ ends, and the largest fan-out of a net and of a flip-flop clock enable. Target: 
 Layers at three folds or more each: the binary MVAU of issue 14 (MW 288, MH 32, one
 threshold per channel), the integer tail MVAU (MW 72, MH 4, int8 x int8), the fixed
 bicubic skip (MW 25, MH 4, the x2 phase weights, unsigned pixels), Thresholding and
-ElementwiseAdd. The two MVAUs are also synthesized with the RTL of ``BEFORE_COMMIT``
-(one output-handshake enable on every pipeline register, integer products added in
-one combinational cycle), same weights and generated wrapper. Writes
+ElementwiseAdd. The MVAUs and the Thresholding are also synthesized with the RTL of
+``BEFORE_COMMIT`` (one output-handshake enable on every pipeline register, integer
+products added in one combinational cycle), same weights and generated wrapper. Writes
 ``results/timing.md/.json``.
 """
 import argparse
@@ -32,12 +32,13 @@ from hw import elementwise_add
 from hw.area import synth_area_and_timing
 from hw.area_report import TARGET_LUT_LEVELS
 from hw.codegen import header, write_wrapper
-from hw.mvau import CORE, generate_int_mvau, generate_xnor_mvau
+from hw import mvau, thresholding
+from hw.mvau import generate_int_mvau, generate_xnor_mvau
 from hw.thresholding import generate_thresholding
 from train.archs.binary_sr import bicubic_phase_weights
 
-BEFORE_COMMIT = "f317eac"  # main before the credit-based MVAU and its integer adder tree
-BEFORE_FILES = ("multithreshold.sv", "xnor_popcount.sv", "mvau.sv")
+BEFORE_COMMIT = "f317eac"  # main before the credit-based layers and the integer adder tree
+BEFORE_FILES = ("multithreshold.sv", "xnor_popcount.sv", "mvau.sv", "thresholding.sv")
 BINARY_MVAU = (288, 32)
 BINARY_FOLDS = ((32, 4), (72, 8), (288, 8))
 BINARY_BEFORE = ((32, 4), (288, 8))
@@ -60,20 +61,22 @@ def before_sources(work: Path) -> list[Path]:
     return files
 
 
-def timed(sources, top, parameters=None) -> dict:
+def timed(sources, top, parameters=None, use_dsp=True) -> dict:
     start = time.monotonic()
-    area, timing = synth_area_and_timing(sources, top, parameters)
+    area, timing = synth_area_and_timing(sources, top, parameters, use_dsp)
     return {**area, **timing, "yosys_wall_s": round(time.monotonic() - start, 1)}
 
 
-def measure_layer(kind: str, fold: str, layer, old_sources: list[Path] | None) -> list[dict]:
-    """Rows of ``layer`` with today's RTL and, given ``old_sources``, BEFORE_COMMIT's."""
+def measure_layer(kind: str, fold: str, layer, old_sources: list[Path] | None,
+                  core: str = mvau.CORE) -> list[dict]:
+    """Rows of ``layer`` (on RTL module ``core``) with today's RTL and, given
+    ``old_sources``, BEFORE_COMMIT's."""
     rows = [{"kind": kind, "fold": fold, "rtl": "now", **timed(layer.sources, layer.name)}]
     if old_sources is not None:
         # the old core has no output queue; same weights, thresholds and ports
         parameters = {k: v for k, v in layer.parameters.items() if k != "OUT_QUEUE_DEPTH"}
         wrapper = write_wrapper(layer.sources[-1].with_name(f"{layer.name}_before.sv"),
-                                layer.name, CORE, parameters, layer.in_stream,
+                                layer.name, core, parameters, layer.in_stream,
                                 layer.out_stream, header("benchmarks/timing.py", layer.name,
                                                          parameters))
         rows.append({"kind": kind, "fold": fold, "rtl": BEFORE_COMMIT,
@@ -121,10 +124,13 @@ def bicubic_skips(work: Path) -> list[dict]:
                                   in_signed=False, out_dir=work / name)
         rows += measure_layer("bicubic skip MVAU 25x4 (constant weights)", f"{simd} x {pe}",
                               layer, None)
+    # fully unfolded, the weights are constants: their products as LUT adders instead
+    rows.append({"kind": "bicubic skip MVAU 25x4, yosys -nodsp", "fold": "25 x 4", "rtl": "now",
+                 **timed(layer.sources, layer.name, use_dsp=False)})
     return rows
 
 
-def thresholdings(work: Path) -> list[dict]:
+def thresholdings(work: Path, old: list[Path]) -> list[dict]:
     rng = np.random.default_rng(7)
     thresholds = np.sort(rng.integers(-256, 256, size=(32, 255)), axis=1) + 0.5
     rows = []
@@ -132,7 +138,8 @@ def thresholdings(work: Path) -> list[dict]:
         name = f"thresholding_p{pe}"
         layer = generate_thresholding(name, thresholds, channels=32, pe=pe, in_bits=9,
                                       in_signed=True, out_dir=work / name, act_val=-128)
-        rows += measure_layer("Thresholding 32 ch, INT9 -> INT8", f"PE {pe}", layer, None)
+        rows += measure_layer("Thresholding 32 ch, INT9 -> INT8", f"PE {pe}", layer, old,
+                              thresholding.CORE)
     return rows
 
 
@@ -157,7 +164,7 @@ def markdown(rows, info) -> str:
         "-1 Zynq-7000 (a proxy: routing and carry chains are not timed). **CE fan-out**: "
         "the most flip-flop clock enables one net drives (a stall signal on every "
         "pipeline register); **fan-out**: the most cell inputs one net drives (clocks "
-        f"excluded). Rows `{BEFORE_COMMIT}`: the MVAU RTL before this change (one "
+        f"excluded). Rows `{BEFORE_COMMIT}`: the MVAU / Thresholding RTL before this change (one "
         "output-handshake enable on every register; integer products summed in one "
         "cycle), same weights and wrapper.", "",
         "| layer | fold | RTL | LUT | LUTRAM | FF | CARRY4 | DSP | LUT levels | worst path "
@@ -188,7 +195,7 @@ def main(argv=None):
         with tempfile.TemporaryDirectory(prefix="timing_") as tmp:
             work = Path(tmp)
             old = before_sources(work)
-            rows = (int_mvaus(work, old) + bicubic_skips(work) + thresholdings(work)
+            rows = (int_mvaus(work, old) + bicubic_skips(work) + thresholdings(work, old)
                     + elementwise_adds() + binary_mvaus(work, old))
         data = {"machine": machine_info(), "before_commit": BEFORE_COMMIT,
                 "target_lut_levels": TARGET_LUT_LEVELS, "rows": rows}

@@ -27,12 +27,12 @@ def yosys_available() -> bool:
 
 
 def _synth_script(sources: Sequence[Path], top: str, stat_json: str, parameters: dict,
-                  netlist_json: str | None = None) -> str:
+                  netlist_json: str | None = None, use_dsp: bool = True) -> str:
     files = " ".join(f'"{Path(s).resolve()}"' for s in sources)
     chparams = "".join(f" -chparam {key} {int(value)}" for key, value in parameters.items())
     # -defer: elaborate only the instances the top uses, with their real parameters
     return (f"read_verilog -defer -sv {files}; hierarchy -top {top}{chparams}; "
-            f"synth_xilinx -family xc7 -flatten -noiopad -top {top}; "
+            f"synth_xilinx -family xc7 -flatten -noiopad{'' if use_dsp else ' -nodsp'} -top {top}; "
             f"tee -q -o {stat_json} stat -json"
             + (f"; write_json {netlist_json}" if netlist_json else ""))
 
@@ -238,20 +238,24 @@ def synth_area_and_levels(sources: Sequence[str | PathLike], top: str,
 
 
 def synth_area_and_timing(sources: Sequence[str | PathLike], top: str,
-                          parameters: dict | None = None) -> tuple[dict[str, int], dict]:
-    """``synth_area`` and the ``timing_proxy`` of the same netlist."""
-    area, netlist = _synth(sources, top, parameters, keep_netlist=True)
+                          parameters: dict | None = None,
+                          use_dsp: bool = True) -> tuple[dict[str, int], dict]:
+    """``synth_area`` and the ``timing_proxy`` of the same netlist; ``use_dsp`` False
+    keeps multipliers out of DSP48E1s (LUT logic, constant ones reduced to adders)."""
+    area, netlist = _synth(sources, top, parameters, keep_netlist=True, use_dsp=use_dsp)
     return area, timing_proxy(netlist, top)
 
 
-def _synth(sources, top, parameters, keep_netlist=False) -> tuple[dict[str, int], dict | None]:
+def _synth(sources, top, parameters, keep_netlist=False,
+           use_dsp=True) -> tuple[dict[str, int], dict | None]:
     with tempfile.TemporaryDirectory(prefix="area_") as work:
         stat_json, netlist_json = Path(work) / "stat.json", Path(work) / "netlist.json"
         # tee takes the path unquoted: a name relative to the space-free work dir
         result = subprocess.run(
             ["yosys", "-q", "-p", _synth_script([Path(s) for s in sources], top, stat_json.name,
                                                 parameters or {},
-                                                netlist_json.name if keep_netlist else None)],
+                                                netlist_json.name if keep_netlist else None,
+                                                use_dsp)],
             cwd=work, capture_output=True, text=True,
         )
         if result.returncode:

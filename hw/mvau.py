@@ -11,13 +11,13 @@ from hw.codegen import (
     GeneratedLayer, header, int_range, output_bits, search_stages,
     signed_bits, threshold_steps, write_memh, write_search_memories, write_wrapper,
 )
-from hw import stream_fifo, xnor_popcount
+from hw import credit_queue, xnor_popcount
 from hw.folding import RTL_DIR, check_divides
 from hw.stream import StreamFormat
 
 CORE = "mvau"
 CORE_SOURCES = (RTL_DIR / "multithreshold.sv", *xnor_popcount.SOURCES, RTL_DIR / "adder_tree.sv",
-                *stream_fifo.SOURCES, RTL_DIR / "mvau.sv")
+                *credit_queue.SOURCES, RTL_DIR / "mvau.sv")
 # Adder levels between pipeline registers of an integer MVAU's dot product
 # (``adder_tree.sv``): one LUT level and a carry chain each.
 ADDER_LEVELS_PER_REG = 2
@@ -152,9 +152,8 @@ def _generate(
     }
     parameters["DOT_LEVELS_PER_REG"] = (xnor_popcount.LEVELS_PER_REG if binary
                                         else ADDER_LEVELS_PER_REG)
-    # a credit per output in flight: an output issued in cycle c leaves in c + latency
-    parameters["OUT_QUEUE_DEPTH"] = layer_latency(mw, mh, simd, pe, parameters["T"],
-                                                  binary=binary) + 1
+    parameters["OUT_QUEUE_DEPTH"] = credit_queue.depth(
+        layer_latency(mw, mh, simd, pe, parameters["T"], binary=binary))
     header_text = header(generator, name, parameters)
     mem_files = [write_memh(weight_file, _weight_words(weights, simd, pe, weight_elem_bits),
                             pe * simd * weight_elem_bits, header_text)]

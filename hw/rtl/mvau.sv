@@ -15,13 +15,9 @@
 // ceil(log2(T + 1)) - 1 threshold-search stages (multithreshold, none when T == 0) ->
 // output queue.
 //
-// Flow control by credits, as FINN's stall-free MVU feed: the pipeline never stalls, so
-// no enable reaches its registers (a stall signal fanning out to every register of a
-// large fold is a timing wall). Instead a word is issued only while the output queue
-// (stream_fifo, first-word fall-through) has a slot for every output already issued
-// and not yet taken. OUT_QUEUE_DEPTH >= the pipeline latency + 1 keeps one word per
-// cycle without backpressure (hw/mvau.py sizes it); in_ready comes from registers only,
-// so the ready path stops here too.
+// The pipeline never stalls, so no enable reaches its registers: a word is issued only
+// while the output queue (credit_queue) has a slot for its output, if it finishes one.
+// in_ready comes from registers only, so the ready path stops here too.
 module mvau #(
   parameter int MW = 8,             // input vector length
   parameter int MH = 8,             // output channels
@@ -38,7 +34,8 @@ module mvau #(
   parameter WEIGHT_FILE = "",     // $readmemh: word nf*SF + sf, lane p at [p*SIMD*WB], input s at [s*WB]
   parameter THRESHOLD_PREFIX = "",       // search stage memories, see multithreshold
   parameter int DOT_LEVELS_PER_REG = 2,  // popcount counter / adder levels per pipeline register
-  parameter int OUT_QUEUE_DEPTH = 8      // output queue words, >= pipeline latency + 1 for full rate
+  parameter int OUT_QUEUE_DEPTH = 8      // output queue words: >= pipeline latency + 1 keeps the
+                                         // full rate (hw/mvau.py sizes it)
 ) (
   input  logic               ap_clk,
   input  logic               ap_rst_n,
@@ -67,11 +64,7 @@ module mvau #(
     lane_product = PROD_BITS'($signed({IN_SIGNED && x[IB-1], x})) * PROD_BITS'($signed(w));
   endfunction
 
-  // ---- credits: outputs issued (with their last synapse fold) and not yet taken
-  localparam int RESERVED_W = $clog2(OUT_QUEUE_DEPTH + 1);
-  logic [RESERVED_W-1:0] reserved;
-  logic room;
-  assign room = reserved != RESERVED_W'(OUT_QUEUE_DEPTH);
+  logic room;  // the output queue has a slot for one more output
 
   // ---- issue: fold counters; the first neuron fold takes its input from the stream
   logic [SF_W-1:0] sf;
@@ -83,11 +76,6 @@ module mvau #(
   assign issue = room && (in_valid || !reading_stream);
   assign last_sf = sf == SF_W'(SF - 1);
   assign last_nf = nf == NF_W'(NF - 1);
-
-  always_ff @(posedge ap_clk) begin
-    if (!ap_rst_n) reserved <= '0;
-    else reserved <= reserved + RESERVED_W'(issue && last_sf) - RESERVED_W'(out_valid && out_ready);
-  end
 
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
@@ -238,11 +226,10 @@ module mvau #(
     .in_valid(acc_valid), .values(acc), .out_valid(activated_valid), .out(activated)
   );
 
-  // never full: every word in flight holds a credit
-  stream_fifo #(.DEPTH(OUT_QUEUE_DEPTH), .WIDTH(PE * OB)) output_queue (
-    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n),
-    .in0_V_TDATA(activated), .in0_V_TVALID(activated_valid), .in0_V_TREADY(),
-    .out0_V_TDATA(out_data), .out0_V_TVALID(out_valid), .out0_V_TREADY(out_ready),
-    .count()
+  // the word issued with a vector fold's last synapse fold makes its output
+  credit_queue #(.DEPTH(OUT_QUEUE_DEPTH), .WIDTH(PE * OB)) output_queue (
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .reserve(issue && last_sf), .room(room),
+    .in_data(activated), .in_valid(activated_valid),
+    .out_data(out_data), .out_valid(out_valid), .out_ready(out_ready)
   );
 endmodule
