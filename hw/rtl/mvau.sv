@@ -222,7 +222,7 @@ module mvau #(
     .PE(PE), .FOLDS(NF), .VALUE_BITS(ACC_BITS), .T(T), .OB(OB), .ACT_VAL(ACT_VAL),
     .THRESHOLD_PREFIX(THRESHOLD_PREFIX)
   ) activation (
-    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(1'b1), .fold(dot_nf),
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .fold(dot_nf),
     .in_valid(acc_valid), .values(acc), .out_valid(activated_valid), .out(activated)
   );
 

@@ -64,7 +64,7 @@ module thresholding #(
     .PE(PE), .FOLDS(CF), .VALUE_BITS(VALUE_BITS), .T(T), .OB(OB), .ACT_VAL(ACT_VAL),
     .THRESHOLD_PREFIX(THRESHOLD_PREFIX)
   ) activation (
-    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(1'b1), .fold(cf),
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .fold(cf),
     .in_valid(read_valid), .values(values), .out_valid(activated_valid), .out(activated)
   );
 
