@@ -241,7 +241,7 @@ def synth_area_and_timing(sources: Sequence[str | PathLike], top: str,
                           parameters: dict | None = None,
                           use_dsp: bool = True) -> tuple[dict[str, int], dict]:
     """``synth_area`` and the ``timing_proxy`` of the same netlist; ``use_dsp`` False
-    keeps multipliers out of DSP48E1s (LUT logic, constant ones reduced to adders)."""
+    keeps multipliers out of DSP48E1s (LUT logic)."""
     area, netlist = _synth(sources, top, parameters, keep_netlist=True, use_dsp=use_dsp)
     return area, timing_proxy(netlist, top)
 
