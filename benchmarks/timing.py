@@ -20,14 +20,14 @@ products added in one combinational cycle), same weights and generated wrapper. 
 """
 import argparse
 import json
-import subprocess
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import REPO_ROOT, RESULTS_DIR, machine_info, machine_line, write_result
+from benchmarks.common import (RESULTS_DIR, files_at_commit, machine_info, machine_line,
+                               write_result)
 from hw import elementwise_add
 from hw.area import synth_area_and_timing
 from hw.area_report import TARGET_LUT_LEVELS
@@ -47,18 +47,9 @@ INT_FOLDS = ((8, 1), (24, 2), (72, 4))
 BICUBIC_FOLDS = ((5, 1), (25, 2), (25, 4))
 THRESHOLD_FOLDS = (1, 8, 32)  # PE of 32 channels, INT9 -> INT8 (255 thresholds)
 ADD_FOLDS = (1, 8, 32)        # PE of int8 + int8
-
-
-def before_sources(work: Path) -> list[Path]:
-    """The MVAU core files of BEFORE_COMMIT, written under ``work``."""
-    files = []
-    for name in BEFORE_FILES:
-        path = work / name
-        path.write_text(subprocess.run(
-            ["git", "show", f"{BEFORE_COMMIT}:hw/rtl/{name}"], cwd=REPO_ROOT, check=True,
-            capture_output=True, text=True).stdout)
-        files.append(path)
-    return files
+# yosys 0.23 does not see weights read from the ROM as constants, even from a one-word ROM:
+# without DSPs, the products become LUT multipliers, not constant adders
+BICUBIC_NODSP = "bicubic skip MVAU 25x4, yosys -nodsp (LUT multipliers)"
 
 
 def timed(sources, top, parameters=None, use_dsp=True) -> dict:
@@ -88,31 +79,38 @@ def measure_layer(kind: str, fold: str, layer, old_sources: list[Path] | None,
     return rows
 
 
+def folded_mvaus(work: Path, prefix: str, folds, generate) -> list[tuple]:
+    """((SIMD, PE), layer) per fold; ``generate(name, rng, simd, pe, out_dir)`` makes one
+    with weights drawn from a generator seeded by the fold."""
+    layers = []
+    for simd, pe in folds:
+        name = f"{prefix}_s{simd}_p{pe}"
+        layers.append(((simd, pe), generate(name, np.random.default_rng(simd * 1000 + pe),
+                                            simd, pe, work / name)))
+    return layers
+
+
 def binary_mvaus(work: Path, old: list[Path]) -> list[dict]:
     mw, mh = BINARY_MVAU
-    rows = []
-    for simd, pe in BINARY_FOLDS:
-        rng = np.random.default_rng(simd * 1000 + pe)
-        name = f"xnor_s{simd}_p{pe}"
-        layer = generate_xnor_mvau(name, rng.integers(0, 2, size=(mw, mh)),
-                                   rng.integers(0, mw + 1, size=(mh, 1)) + 0.5,
-                                   simd=simd, pe=pe, out_dir=work / name)
-        rows += measure_layer(f"binary MVAU {mw}x{mh}, T 1", f"{simd} x {pe}", layer,
-                              old if (simd, pe) in BINARY_BEFORE else None)
-    return rows
+
+    def generate(name, rng, simd, pe, out_dir):
+        return generate_xnor_mvau(name, rng.integers(0, 2, size=(mw, mh)),
+                                  rng.integers(0, mw + 1, size=(mh, 1)) + 0.5,
+                                  simd=simd, pe=pe, out_dir=out_dir)
+    return [row for fold, layer in folded_mvaus(work, "xnor", BINARY_FOLDS, generate)
+            for row in measure_layer(f"binary MVAU {mw}x{mh}, T 1", "{} x {}".format(*fold),
+                                     layer, old if fold in BINARY_BEFORE else None)]
 
 
 def int_mvaus(work: Path, old: list[Path]) -> list[dict]:
     mw, mh = INT_MVAU
-    rows = []
-    for simd, pe in INT_FOLDS:
-        rng = np.random.default_rng(simd * 1000 + pe)
-        name = f"int_s{simd}_p{pe}"
-        layer = generate_int_mvau(name, rng.integers(-128, 128, size=(mw, mh)), None,
-                                  simd=simd, pe=pe, in_bits=8, in_signed=True,
-                                  out_dir=work / name)
-        rows += measure_layer(f"int8 MVAU {mw}x{mh}", f"{simd} x {pe}", layer, old)
-    return rows
+
+    def generate(name, rng, simd, pe, out_dir):
+        return generate_int_mvau(name, rng.integers(-128, 128, size=(mw, mh)), None,
+                                 simd=simd, pe=pe, in_bits=8, in_signed=True, out_dir=out_dir)
+    return [row for fold, layer in folded_mvaus(work, "int", INT_FOLDS, generate)
+            for row in measure_layer(f"int8 MVAU {mw}x{mh}", "{} x {}".format(*fold), layer,
+                                     old)]
 
 
 def bicubic_skips(work: Path) -> list[dict]:
@@ -122,10 +120,10 @@ def bicubic_skips(work: Path) -> list[dict]:
         name = f"bicubic_s{simd}_p{pe}"
         layer = generate_int_mvau(name, weights, None, simd=simd, pe=pe, in_bits=8,
                                   in_signed=False, out_dir=work / name)
-        rows += measure_layer("bicubic skip MVAU 25x4 (constant weights)", f"{simd} x {pe}",
+        rows += measure_layer("bicubic skip MVAU 25x4 (fixed weights)", f"{simd} x {pe}",
                               layer, None)
-    # fully unfolded, the weights are constants: their products as LUT adders instead
-    rows.append({"kind": "bicubic skip MVAU 25x4, yosys -nodsp", "fold": "25 x 4", "rtl": "now",
+    # fully unfolded: the same products in LUTs
+    rows.append({"kind": BICUBIC_NODSP, "fold": "25 x 4", "rtl": "now",
                  **timed(layer.sources, layer.name, use_dsp=False)})
     return rows
 
@@ -194,7 +192,7 @@ def main(argv=None):
     else:
         with tempfile.TemporaryDirectory(prefix="timing_") as tmp:
             work = Path(tmp)
-            old = before_sources(work)
+            old = files_at_commit(BEFORE_COMMIT, [f"hw/rtl/{n}" for n in BEFORE_FILES], work)
             rows = (int_mvaus(work, old) + bicubic_skips(work) + thresholdings(work, old)
                     + elementwise_adds() + binary_mvaus(work, old))
         data = {"machine": machine_info(), "before_commit": BEFORE_COMMIT,

@@ -3,6 +3,7 @@
 Out-of-context numbers (no I/O buffers), close to but not the same as Vivado's.
 """
 import json
+import re
 import shutil
 import subprocess
 import tempfile
@@ -20,6 +21,7 @@ _LUTS = {f"LUT{k}" for k in range(1, 7)}
 _FLIP_FLOPS = {"FDRE", "FDSE", "FDCE", "FDPE"}
 _CARRY_AND_MUX = {"CARRY4", "MUXF7", "MUXF8"}
 _CLOCK_PORTS = {"C", "CLK", "WCLK"}  # clock trees, not routed nets
+_SOURCE_PATH = re.compile(r"/[^\s:$]*/([^/\s:$]+\.s?v)")  # yosys names cells after their source
 
 
 def yosys_available() -> bool:
@@ -212,9 +214,11 @@ def _path_ends(module, cells, names: dict):
 
 
 def _bit_names(module) -> dict:
-    """Net bit -> a readable name: a user-named net's (``name[i]``) before a generated one's."""
+    """Net bit -> a readable name: a user-named net's (``name[i]``) before a generated one's,
+    source paths in generated names cut to the file name (no folders of this machine)."""
     names = {}
     for name, net in sorted(module["netnames"].items(), key=lambda item: -item[1]["hide_name"]):
+        name = _SOURCE_PATH.sub(r"\1", name)
         for i, bit in enumerate(net["bits"]):
             names[bit] = name if len(net["bits"]) == 1 else f"{name}[{i}]"
     return names

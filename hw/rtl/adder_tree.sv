@@ -37,7 +37,8 @@ module adder_tree #(
       wire [N*W-1:0] added;
       for (genvar i = 0; i < COUNT; i++) begin : pair
         if (2 * i + 1 < PREV) begin : add
-          assign added[i*W +: W] = level[t-1].in_sums[2*i*W +: W] + level[t-1].in_sums[(2*i+1)*W +: W];
+          assign added[i*W +: W] = level[t-1].in_sums[2*i*W +: W]
+                                   + level[t-1].in_sums[(2*i+1)*W +: W];
         end else begin : pass
           assign added[i*W +: W] = level[t-1].in_sums[2*i*W +: W];
         end

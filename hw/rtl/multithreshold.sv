@@ -11,8 +11,9 @@
 //
 // Timing, all registers advancing every cycle (the parents never stall their pipelines,
 // see credit_queue): the edge that loads `values` and `in_valid` into the parent's
-// registers reads stage 0 at `fold`; every later edge moves them one stage on. `out` and `out_valid` leave the last stage
-// combinationally, STAGES - 1 edges after `values`, for the parent's output register.
+// registers reads stage 0 at `fold`; every later edge moves them one stage on. `out` and
+// `out_valid` leave the last stage combinationally, STAGES - 1 edges after `values`, for
+// the parent's output queue.
 // T == 0 passes `values` through (truncated to OB bits): the MVAU without activation.
 module multithreshold #(
   parameter int PE = 1,              // lanes
@@ -85,7 +86,8 @@ module multithreshold #(
 
         assign address = (ADDR_W'(fold_in) << s) | ADDR_W'(count_in[p*STAGES +: STAGES]);
         always_ff @(posedge ap_clk)
-          threshold_here[p*VALUE_BITS +: VALUE_BITS] <= thresholds[address][p*VALUE_BITS +: VALUE_BITS];
+          threshold_here[p*VALUE_BITS +: VALUE_BITS] <=
+              thresholds[address][p*VALUE_BITS +: VALUE_BITS];
         assign passed = $signed(stage_values[s*WORD_BITS + p*VALUE_BITS +: VALUE_BITS])
                         >= $signed(threshold_here[p*VALUE_BITS +: VALUE_BITS]);
         assign decided[s*COUNT_BITS + p*STAGES +: STAGES] =

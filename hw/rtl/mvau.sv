@@ -176,7 +176,8 @@ module mvau #(
         // into the M registers of several DSP48E1s wrongly (it dropped the multipliers)
         logic [ACC_BITS-1:0] product_q;
         always_ff @(posedge ap_clk)
-          product_q <= ACC_BITS'(lane_product(read_x[s*IB +: IB], read_w[p*LANE_W_BITS + s*WB +: WB]));
+          product_q <= ACC_BITS'(lane_product(read_x[s*IB +: IB],
+                                              read_w[p*LANE_W_BITS + s*WB +: WB]));
         assign products[s*ACC_BITS +: ACC_BITS] = product_q;
       end
       adder_tree #(.N(SIMD), .W(ACC_BITS), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
