@@ -13,10 +13,10 @@ from export.build import DATAFLOW_FILE, ExportConfig, export_model
 from hw.graph_layers import UnsupportedLayerError
 from hw.set_folding import SetFolding
 from hw.stitch import SKIP_SLACK_PIXELS, skip_fifo_depths, split_fifo_depths, stitch
-from sim.accelerator import cosimulate, real_tiles
+from sim.accelerator import cosimulate, main, real_tiles, run_whole_frame
 from sim.runner import simulator_mark
 from sim.tb.layer_run import layer_dir
-from train.data.datasets import real_frame
+from train.data.datasets import photo_frame, real_frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 from sr_models import trained_like  # noqa: E402
@@ -24,14 +24,19 @@ from sr_models import trained_like  # noqa: E402
 FRAME = 8
 
 
-def exported(tmp_path_factory, name, target_cycles, **model_kwargs):
+def export_folder(tmp_path_factory, name, target_cycles, max_width=FRAME, **model_kwargs):
     arch, scale, in_channels = model_kwargs.pop("arch"), model_kwargs.pop("scale"), \
         model_kwargs.pop("in_channels")
     model = trained_like(arch, scale, in_channels, seed=scale, **model_kwargs)
     out = tmp_path_factory.mktemp(name)
-    cfg = ExportConfig(out, FRAME, FRAME, target_fps=1e8 / target_cycles)
+    cfg = ExportConfig(out, FRAME, FRAME, target_fps=1e8 / target_cycles, max_width=max_width)
     export_model(model, cfg, log=lambda *_: None)
-    return ModelWrapper(str(out / DATAFLOW_FILE))
+    return out
+
+
+def exported(tmp_path_factory, name, target_cycles, **model_kwargs):
+    return ModelWrapper(str(export_folder(tmp_path_factory, name, target_cycles, **model_kwargs)
+                            / DATAFLOW_FILE))
 
 
 @pytest.fixture(scope="module")
@@ -198,3 +203,34 @@ def test_unknown_node_kind_is_refused(y_x2, tmp_path):
     model.graph.node[1].op_type = "LabelSelect"
     with pytest.raises(UnsupportedLayerError, match=r"no RTL layer for op type LabelSelect"):
         stitch(model, tmp_path)
+
+
+WHOLE_MAX_WIDTH = 24
+
+
+@pytest.fixture(scope="module")
+def wide_export(tmp_path_factory):
+    """A small model whose hardware takes frames up to 24 pixels wide (graph: 8x8)."""
+    return export_folder(tmp_path_factory, "wide", 3000, max_width=WHOLE_MAX_WIDTH,
+                         arch="BinarySRResNet", scale=2, in_channels=1, channels=4, blocks=1)
+
+
+def test_whole_frames_of_two_sizes_from_one_build_are_exact(wide_export):
+    model = ModelWrapper(str(wide_export / DATAFLOW_FILE))
+    build = layer_dir("accel_whole_frame")
+    design = stitch(model, build / "rtl", max_width=WHOLE_MAX_WIDTH)
+    for height, width in ((13, WHOLE_MAX_WIDTH), (21, 10)):  # wider and narrower than tall
+        run = run_whole_frame(model, photo_frame(height, width, 1), build, design=design)
+        assert run.frame == [height, width] and run.scale == 2
+        assert run.cycles >= run.model_cycles  # one frame: the cycle model plus the fill
+
+
+def test_cli_streams_one_whole_frame_and_prints_its_rates(wide_export, capsys):
+    argv = ["--export", str(wide_export), "--build", str(layer_dir("accel_whole_frame_cli"))]
+    assert main([*argv, "--frame", "9x20"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS: one whole 9x20 LR frame (HxW, -> 18x40 SR)" in out
+    assert "cycles per frame:" in out and "(one cycle = 10 ns)" in out
+    assert "LR Mpixel/s in" in out and "SR Mpixel/s out" in out
+    assert main([*argv, "--frame", "9x25"]) == 2  # wider than the hardware
+    assert "wider than the 24 pixels" in capsys.readouterr().err
