@@ -1,6 +1,6 @@
 """The co-design search's result: every evaluated point, the Pareto front, the chosen point.
 
-    python -m codesign --space configs/codesign/pynq_z2_x2.yaml --trials 12   # the search
+    python -m codesign --space configs/codesign/pynq_z2_x2.yaml --points 12   # the search
     python -m benchmarks.codesign --space configs/codesign/pynq_z2_x2.yaml    # this report
 
 Reads the study (``--storage``, default the search's SQLite file) and writes

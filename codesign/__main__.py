@@ -1,4 +1,4 @@
-"""``python -m codesign --space configs/codesign/pynq_z2_1080p60_x2.yaml --trials 12``:
+"""``python -m codesign --space configs/codesign/pynq_z2_x2.yaml --points 12``:
 search a binary SR design space for the best PSNR per LUT at a target frame rate.
 
 Optuna study (multi-objective: validation PSNR up, LUT down; frames/s at the target
@@ -19,8 +19,9 @@ from train.config import REPO_ROOT
 def parse_args(argv=None):
     parser = ArgumentParser(prog="python -m codesign", description=__doc__.splitlines()[0])
     parser.add_argument("--space", required=True, help="search space YAML (configs/codesign/)")
-    parser.add_argument("--trials", type=positive_int, default=12,
-                        help="finished (complete or pruned) trials the study should hold")
+    parser.add_argument("--points", type=positive_int, default=12,
+                        help="distinct finished (complete or pruned) points the study should "
+                             "hold (default 12); a point proposed again is read back")
     parser.add_argument("--out", help="folder of the points (default runs/codesign/<name>)")
     parser.add_argument("--storage",
                         help="Optuna storage URL (default sqlite:///<out>/study.db)")
@@ -44,7 +45,7 @@ def main(argv=None):
     out = Path(args.out) if args.out else REPO_ROOT / "runs" / "codesign" / space.name
     out.mkdir(parents=True, exist_ok=True)
     storage = args.storage or f"sqlite:///{out.resolve() / 'study.db'}"
-    study = run_search(space, out, storage, args.trials, args.heartbeat)
+    study = run_search(space, out, storage, args.points, args.heartbeat)
     front = feasible_front(study)
     print(f"{len(front)} feasible Pareto-optimal point(s) of {len(study.trials)} trials"
           + (":" if front else f" (none meets {space.target.fps:g} frames/s at "

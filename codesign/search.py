@@ -65,21 +65,33 @@ def open_study(space: Space, storage_url: str, heartbeat: float):
         raise UserError(f"storage {storage_url}: {one_line(err)[:300]}") from None
 
 
-def finished_trials(study) -> int:
-    return len(study.get_trials(deepcopy=False, states=FINISHED))
+# a sampler that keeps proposing points it has seen stops after this many trials per point
+TRIALS_PER_POINT = 4
 
 
-def run_search(space: Space, out: Path, storage_url: str, trials: int, heartbeat: float,
+def distinct_points(study) -> int:
+    """Distinct points among the finished (complete or pruned) trials: a sampler may
+    propose a point again, which is read back and does not count twice."""
+    return len({point_key(t.params) for t in study.get_trials(deepcopy=False, states=FINISHED)})
+
+
+def stop_at(points: int):
+    def callback(study, trial):
+        if distinct_points(study) >= points:
+            study.stop()
+    return callback
+
+
+def run_search(space: Space, out: Path, storage_url: str, points: int, heartbeat: float,
                log=print):
-    """Run the study until it holds ``trials`` finished (complete or pruned) trials."""
+    """Run the study until it holds ``points`` distinct finished points."""
     study = open_study(space, storage_url, heartbeat)
     study.set_metric_names(list(OBJECTIVES))
-    remaining = trials - finished_trials(study)
-    if remaining > 0:
-        log(f"study {space.name} in {storage_url}: {finished_trials(study)} finished trials, "
-            f"running until {trials}")
-        study.optimize(lambda trial: objective(trial, space, out, log), n_trials=remaining,
-                       callbacks=[optuna.study.MaxTrialsCallback(trials, states=FINISHED)])
+    if distinct_points(study) < points:
+        log(f"study {space.name} in {storage_url}: {distinct_points(study)} distinct points "
+            f"finished, running until {points}")
+        study.optimize(lambda trial: objective(trial, space, out, log),
+                       n_trials=TRIALS_PER_POINT * points, callbacks=[stop_at(points)])
     return study
 
 

@@ -7,8 +7,8 @@ quantities its RTL pays for (lanes, accumulator and threshold bits, buffer bits,
 stream width), fitted with non-negative least squares to yosys ``synth_xilinx``
 results (``hw/area.py``) on real layer instances. The samples are committed in
 ``cost_model_calibration.json`` and the fit is made when the model is loaded, so the
-coefficients always follow the samples; ``python -m hw.cost_model --calibrate`` measures
-them again (minutes of yosys) and prints each kind's error.
+coefficients always follow the samples; ``python -m codesign.calibrate`` measures them
+again (tens of minutes of yosys) and ``python -m hw.cost_model`` prints each kind's error.
 """
 import json
 import sys
@@ -198,7 +198,7 @@ def relative_errors(samples, models=None) -> dict:
 
 
 # --- calibration: yosys on real layer instances ------------------------------------------
-def candidates(model, design, skip=lambda inst: False) -> dict:
+def candidates(model, design, skip=lambda inst, nodes: False) -> dict:
     """(kind, features) -> instance: the distinct layer instances of ``design`` (of
     ``model``) that ``skip`` leaves in."""
     nodes = {node.name: node for node in topological_nodes(model.graph)}
@@ -298,25 +298,10 @@ def error_table(samples) -> str:
 
 
 def main(argv=None):
-    """``--calibrate EXPORT ...``: measure the dataflow graphs of these export folders;
-    without it, print the committed calibration's error per kind."""
-    import argparse
-    from qonnx.core.modelwrapper import ModelWrapper
-    from hw.artifacts import DATAFLOW_FILE
-
-    parser = argparse.ArgumentParser(prog="python -m hw.cost_model",
-                                     description=__doc__.splitlines()[0])
-    parser.add_argument("--calibrate", nargs="+", metavar="EXPORT",
-                        help="export folders whose layers yosys measures")
-    parser.add_argument("--max-lanes", type=int, default=1200)
-    parser.add_argument("--per-kind", type=int, default=6)
-    args = parser.parse_args(argv)
-    if args.calibrate:
-        graphs = [ModelWrapper(str(Path(e) / DATAFLOW_FILE)) for e in args.calibrate]
-        samples = calibrate(graphs, max_lanes=args.max_lanes, per_kind=args.per_kind)
-    else:
-        samples = json.loads(CALIBRATION_FILE.read_text())["samples"]
-    print(error_table(samples))
+    """Print the committed calibration's error per kind (``python -m codesign.calibrate``
+    measures it again)."""
+    del argv
+    print(error_table(json.loads(CALIBRATION_FILE.read_text())["samples"]))
     return 0
 
 

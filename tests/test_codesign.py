@@ -39,9 +39,9 @@ def run_cli(*args, **kwargs):
 
 def test_search_runs_a_tiny_space_end_to_end(tmp_path):
     out = tmp_path / "out"
-    assert main(["--space", write_space(tmp_path), "--trials", "2", "--out", out]) == 0
+    assert main(["--space", str(write_space(tmp_path)), "--points", "2", "--out", str(out)]) == 0
     trials = load_study(out).get_trials(states=[optuna.trial.TrialState.COMPLETE])
-    assert len(trials) == 2
+    assert {t.params["channels"] for t in trials} == {4, 8}  # both points, each evaluated once
     for trial in trials:
         psnr, luts = trial.values
         attrs = trial.user_attrs
@@ -57,7 +57,7 @@ def test_a_point_that_misses_the_frame_rate_is_pruned_with_its_bottleneck(tmp_pa
     out = tmp_path / "out"
     space = write_space(tmp_path, infeasible="prune", target={"frame": [8, 8], "fps": 1e9},
                         space={"channels": [4], "clock_mhz": [100]})
-    assert main(["--space", space, "--trials", "1", "--out", out]) == 0
+    assert main(["--space", str(space), "--points", "1", "--out", str(out)]) == 0
     trial, = load_study(out).trials
     assert trial.state == optuna.trial.TrialState.PRUNED
     reason = trial.user_attrs["pruned"]
@@ -87,7 +87,7 @@ def test_a_killed_study_resumes_and_the_point_continues_its_training(tmp_path):
     out = tmp_path / "out"
     space = write_space(tmp_path, budget={"iters": 400}, space={"channels": [4],
                                                                 "clock_mhz": [100]})
-    args = ["--space", space, "--trials", "1", "--out", out, "--heartbeat", "1"]
+    args = ["--space", space, "--points", "1", "--out", out, "--heartbeat", "1"]
     run = out / "points" / point_key({"channels": 4, "clock_mhz": 100}) / "run"
     process = subprocess.Popen([sys.executable, "-m", "codesign", *map(str, args)],
                                cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
