@@ -30,24 +30,31 @@ NAME = "codesign"
 
 
 def point_rows(study) -> list:
-    """One row per trial that reached the hardware evaluation."""
+    """One row per distinct point that reached the hardware evaluation (``trials``: the
+    trials that proposed it; a point proposed again is read back, not re-evaluated)."""
     front = {t.number for t in study.best_trials}
-    rows = []
+    rows, seen = [], {}
     for trial in study.trials:
         attrs = trial.user_attrs
         if "hardware" not in attrs:
             continue
-        rows.append({"trial": trial.number, "state": trial.state.name, "params": trial.params,
+        if attrs["point"] in seen:
+            seen[attrs["point"]]["trials"].append(trial.number)
+            seen[attrs["point"]]["pareto"] |= trial.number in front
+            continue
+        rows.append({"trial": trial.number, "trials": [trial.number],
+                     "state": trial.state.name, "params": trial.params,
                      "hardware": attrs["hardware"], "training": attrs.get("training"),
                      "test": attrs.get("test"), "exact": attrs.get("exact"),
                      "pruned": attrs.get("pruned"), "pareto": trial.number in front,
                      "feasible": all(v <= 0 for v in constraints(trial))})
+        seen[attrs["point"]] = rows[-1]
     return rows
 
 
 def chosen_row(study, rows):
     front = sorted(feasible_front(study), key=lambda t: -t.values[0])
-    return next((r for r in rows if front and r["trial"] == front[0].number), None)
+    return next((r for r in rows if front and front[0].number in r["trials"]), None)
 
 
 def _test_cells(row, sets):
@@ -62,18 +69,17 @@ def _test_cells(row, sets):
 def markdown(space, rows, chosen, info, png) -> str:
     sets = list(dict.fromkeys(name for r in rows for name in (r["test"] or {})))
     options = list(space.choices)
-    header = ["trial", *options, "val PSNR", *[f"{s} PSNR / SSIM (vs bicubic)" for s in sets],
+    header = ["trials", *options, "val PSNR", *[f"{s} PSNR / SSIM (vs bicubic)" for s in sets],
               "LUT", "FF", "BRAM18", "DSP", "frames/s", "bottleneck", "train min", "iters",
               "exact", "status"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     for r in rows:
         hw, tr = r["hardware"], r["training"] or {}
         res = hw["resources"]
-        status = ("Pareto, feasible" if r["pareto"] and r["feasible"] else
-                  "feasible" if r["feasible"] else "misses target") \
-            + (f": {r['pruned']}" if r["pruned"] else "")
+        status = r["pruned"] or ("Pareto, feasible" if r["pareto"] and r["feasible"] else
+                                 "feasible" if r["feasible"] else "misses the target")
         lines.append("| " + " | ".join(map(str, [
-            r["trial"], *[r["params"].get(o, "") for o in options],
+            ", ".join(map(str, r["trials"])), *[r["params"].get(o, "") for o in options],
             f"{tr['val_psnr']:.2f}" if tr else "", *_test_cells(r, sets),
             f"{res['LUT']:,}", f"{res['FF']:,}", res["BRAM18"], res["DSP48E1"],
             f"{hw['fps']:.1f}", hw["bottleneck"], f"{tr['train_minutes']:.1f}" if tr else "",
