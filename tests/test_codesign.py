@@ -112,3 +112,15 @@ def test_a_killed_study_resumes_and_the_point_continues_its_training(tmp_path):
     # the retried point resumed its training from the killed run's checkpoint
     training = trials[1].user_attrs["training"]
     assert training["resumed_from_iteration"] >= 100 and training["iters"] == 400
+
+
+def test_the_chosen_recipe_is_the_committed_checkpoints_model():
+    from train.checkpoint import load_checkpoint, load_model
+    from train.config import load_config
+    config = load_config(REPO_ROOT / "configs" / "pynq_z2_1080p60_x2.yaml")
+    checkpoint = REPO_ROOT / "checkpoints" / "pynq_z2_1080p60_x2.pth"
+    saved = load_checkpoint(checkpoint)["config"]
+    assert saved["model"] == config["model"]
+    assert {k: saved["train"][k] for k in ("iters", "lr", "scheduler")} == \
+        {k: config["train"][k] for k in ("iters", "lr", "scheduler")}
+    assert load_model(checkpoint).scale == 2
