@@ -2,7 +2,8 @@
 and the device's resource fraction as constraints.
 
 Every trial is one point (``codesign/point.py``) in ``<out>/points/<key>/``: its
-training run (resumable), its verified export and ``point.json``. A point seen before
+verified export and ``point.json``; its training run (resumable) is in
+``<out>/training/<model key>/``, shared by points that differ only in clock. A point seen before
 (a repeated sample, a retried trial) is read back, not recomputed. The study lives in
 the storage URL (SQLite by default), so a killed search continues where it stopped:
 the heartbeat marks the killed trial failed and ``RetryFailedTrialCallback`` queues
@@ -138,7 +139,10 @@ def evaluate(space, params, folder: Path, log=print) -> dict:
         return {**record, "pruned": f"budget.minutes {space.budget['minutes']} is too small for "
                                     "one training iteration of this point"}
     log(f"point {record['point']}: training {iters} iterations")
-    training = point.train_point(space, params, folder, iters)
+    # points that differ only in clock share one training run
+    model_params = {k: v for k, v in params.items() if k != "clock_mhz"}
+    training = point.train_point(space, params, out_of(folder) / "training" /
+                                 point_key(model_params), iters)
     checkpoint = Path(training.pop("run")) / "best.pth"
     training.pop("config")
     record["training"] = training
@@ -155,6 +159,11 @@ def evaluate(space, params, folder: Path, log=print) -> dict:
     if space.test_sets:
         record["test"] = point.test_quality(checkpoint, folder / "test")
     return record
+
+
+def out_of(point_folder: Path) -> Path:
+    """The search's folder of a point's folder ``<out>/points/<key>``."""
+    return point_folder.parents[1]
 
 
 def _summary(hw: dict) -> dict:

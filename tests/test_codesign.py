@@ -62,8 +62,8 @@ def test_a_point_that_misses_the_frame_rate_is_pruned_with_its_bottleneck(tmp_pa
     assert trial.state == optuna.trial.TrialState.PRUNED
     reason = trial.user_attrs["pruned"]
     assert "frames/s < 1e+09 at 100 MHz: bottleneck" in reason and "cycles per 8x8" in reason
-    # pruned before training: no run folder
-    assert not (out / "points" / trial.user_attrs["point"] / "run").exists()
+    # pruned before training: no training run
+    assert not (out / "training").exists()
 
 
 @pytest.mark.parametrize("change, message", [
@@ -88,7 +88,7 @@ def test_a_killed_study_resumes_and_the_point_continues_its_training(tmp_path):
     space = write_space(tmp_path, budget={"iters": 400}, space={"channels": [4],
                                                                 "clock_mhz": [100]})
     args = ["--space", space, "--points", "1", "--out", out, "--heartbeat", "1"]
-    run = out / "points" / point_key({"channels": 4, "clock_mhz": 100}) / "run"
+    run = out / "training" / point_key({"channels": 4}) / "run"
     process = subprocess.Popen([sys.executable, "-m", "codesign", *map(str, args)],
                                cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, start_new_session=True)
