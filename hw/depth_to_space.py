@@ -1,7 +1,9 @@
 """DepthToSpace (CRD / pixel_shuffle), hw/rtl/depth_to_space.sv: folding rule, cycle model,
 RTL parameters.
 
-channels is the output's channel count C; the input has C*block*block channels.
+channels is the output's channel count C; the input has C*block*block channels. The RTL
+is built for LR rows up to ``max_width`` pixels (its ping-pong row buffer); the image size
+is set at run time (ports in_w, in_h).
 """
 from hw.folding import RTL_DIR, check_divides, check_positive
 
@@ -12,8 +14,8 @@ SOURCES = (RTL_DIR / "depth_to_space.sv", RTL_DIR / "stream_fifo.sv")
 LATENCY = 2
 
 
-def check_folding(in_h: int, in_w: int, channels: int, block: int, simd: int) -> None:
-    check_positive(LAYER, in_h=in_h, in_w=in_w, channels=channels, block=block)
+def check_folding(max_width: int, channels: int, block: int, simd: int) -> None:
+    check_positive(LAYER, max_width=max_width, channels=channels, block=block)
     check_divides(LAYER, "SIMD", simd, channels, "output channels")
 
 
@@ -31,10 +33,9 @@ def expected_cycles(in_h: int, in_w: int, channels: int, block: int, simd: int) 
     return (in_h + 1) * row_words(in_w, channels, block, simd) + LATENCY
 
 
-def rtl_parameters(in_h: int, in_w: int, channels: int, block: int, simd: int,
+def rtl_parameters(max_width: int, channels: int, block: int, simd: int,
                    elem_bits: int) -> dict[str, int]:
-    """The RTL needs no height: LR rows are independent, so frames are just more rows."""
-    check_folding(in_h, in_w, channels, block, simd)
+    check_folding(max_width, channels, block, simd)
     check_positive(LAYER, elem_bits=elem_bits)
-    return {"IN_W": in_w, "CHANNELS": channels, "BLOCK": block, "SIMD": simd,
+    return {"MAX_W": max_width, "CHANNELS": channels, "BLOCK": block, "SIMD": simd,
             "ELEM_BITS": elem_bits}

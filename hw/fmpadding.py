@@ -1,6 +1,8 @@
 """FMPadding layer, hw/rtl/fmpadding.sv: folding rule, cycle model, RTL parameters.
 
-padding is FINN's [top, left, bottom, right]; the RTL inserts all-zero elements.
+padding is FINN's [top, left, bottom, right]; the RTL inserts all-zero elements. The
+RTL is built for inputs up to ``max_width`` pixels wide; the image size is set at run
+time (ports in_w, in_h).
 """
 from hw.folding import RTL_DIR, check_divides, check_positive
 
@@ -9,8 +11,8 @@ MODULE = "fmpadding"
 SOURCES = (RTL_DIR / "fmpadding.sv",)
 
 
-def check_folding(in_h: int, in_w: int, channels: int, simd: int, padding) -> None:
-    check_positive(LAYER, in_h=in_h, in_w=in_w, channels=channels)
+def check_folding(max_width: int, channels: int, simd: int, padding) -> None:
+    check_positive(LAYER, max_width=max_width, channels=channels)
     check_divides(LAYER, "SIMD", simd, channels, "channels")
     if len(padding) != 4 or min(padding) < 0:
         raise ValueError(f"{LAYER}: padding {list(padding)} is not 4 non-negative "
@@ -33,12 +35,12 @@ def expected_cycles(in_h: int, in_w: int, channels: int, simd: int, padding) -> 
     return out_h * out_w * channels // simd + int(top == 0 and left == 0)
 
 
-def rtl_parameters(in_h: int, in_w: int, channels: int, simd: int, elem_bits: int,
+def rtl_parameters(max_width: int, channels: int, simd: int, elem_bits: int,
                    padding) -> dict[str, int]:
-    check_folding(in_h, in_w, channels, simd, padding)
+    check_folding(max_width, channels, simd, padding)
     check_positive(LAYER, elem_bits=elem_bits)
     top, left, bottom, right = padding
     return {
-        "IN_H": in_h, "IN_W": in_w, "CHANNELS": channels, "SIMD": simd, "ELEM_BITS": elem_bits,
+        "MAX_W": max_width, "CHANNELS": channels, "SIMD": simd, "ELEM_BITS": elem_bits,
         "PAD_TOP": top, "PAD_LEFT": left, "PAD_BOTTOM": bottom, "PAD_RIGHT": right,
     }

@@ -3,7 +3,15 @@
 Each adapter reads a node's FINN attributes and initializers and calls the generator
 or parameter function of its layer kind in ``hw/``; the result is an ``Instance``:
 module, parameters, sources, stream formats of its ports and expected cycles.
+
+The graph is built for one small verification frame; the hardware streams LR frames of
+any size up to ``Frame.max_width`` pixels wide, set at run time. Every layer's input
+size is the LR frame size plus a constant offset, its graph size minus the graph
+input's (an SWG after 1-pixel padding: +2), so an instance knows its cycles at any LR
+frame size (``cycles_at``) and, if it is a spatial core with run-time size ports
+(in_w, in_h), its ``size_offset``.
 """
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,9 +45,44 @@ class Instance:
     sources: list
     inputs: list
     outputs: list
-    exp_cycles: int
+    exp_cycles: int  # cycles of one frame of the graph's size (cycles_at that size)
     kind: str = ""
     extra_ports: dict = field(default_factory=dict)  # e.g. a FIFO's fill count, left open
+    # cycles of one frame at run-time LR size (height, width); None: moves no frames itself
+    cycles_at: Callable[[int, int], int] | None = None
+    # (rows, columns) its in_h/in_w ports add to the LR frame size; None: no size ports
+    size_offset: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Frame:
+    """The graph's LR input frame (height, width) and the widest LR frame the hardware takes."""
+
+    height: int
+    width: int
+    max_width: int
+
+    @classmethod
+    def of(cls, model, max_width: int | None = None) -> "Frame":
+        """The frame of ``model``'s input; max_width defaults to the graph's width."""
+        _, height, width, _ = model.get_tensor_shape(model.graph.input[0].name)
+        max_width = width if max_width is None else max_width
+        if max_width < 1:
+            raise ValueError(f"max_width {max_width} is not a positive number of pixels")
+        return cls(height, width, max_width)
+
+    def offset(self, dims) -> tuple[int, int]:
+        """(rows, columns) a layer of graph size ``dims`` (height, width) adds to the frame."""
+        return int(dims[0]) - self.height, int(dims[1]) - self.width
+
+    def pixels(self, dims) -> Callable[[int, int], int]:
+        """Pixels of a layer of graph size ``dims`` at run-time LR size (height, width)."""
+        rows, cols = self.offset(dims)
+        return lambda height, width: (height + rows) * (width + cols)
+
+    def layer_max_width(self, dims) -> int:
+        """The widest input of a layer of graph size ``dims``."""
+        return self.max_width + self.offset(dims)[1]
 
 
 class UnsupportedLayerError(UserError):
@@ -56,20 +99,26 @@ def _raw_port(model, name, tensor, per_word):
     return Port(name, tensor, _stream(model, tensor, per_word).unpadded())
 
 
-def _generated(layer, node, exp_cycles, kind):
+def _graph_cycles(frame: Frame, cycles_at) -> int:
+    return cycles_at(frame.height, frame.width)
+
+
+def _generated(layer, node, frame, cycles_at, kind):
     """Instance of a generated wrapper (ports padded to whole bytes, as FINN does)."""
     return Instance(
         name=node.name, module=layer.name, parameters={}, sources=list(layer.sources),
         inputs=[Port("in0_V", node.input[0], layer.in_stream)],
         outputs=[Port("out0_V", node.output[0], layer.out_stream)],
-        exp_cycles=exp_cycles, kind=kind)
+        exp_cycles=_graph_cycles(frame, cycles_at), kind=kind, cycles_at=cycles_at)
 
 
-def _vectors(op):
-    return int(np.prod(op.get_nodeattr("numInputVectors")))
+def _vectors(op, frame: Frame):
+    """Input vectors of an MVAU or Thresholding at run-time LR size: (h, w) -> count."""
+    *_, height, width = op.get_nodeattr("numInputVectors")
+    return frame.pixels((height, width))
 
 
-def _mvau(node, model, out_dir):
+def _mvau(node, model, out_dir, frame):
     op = getCustomOp(node)
     simd, pe = op.get_nodeattr("SIMD"), op.get_nodeattr("PE")
     mw, mh = op.get_nodeattr("MW"), op.get_nodeattr("MH")
@@ -87,12 +136,12 @@ def _mvau(node, model, out_dir):
         layer = mvau.generate_int_mvau(node.name, weights, thresholds, in_bits=idt.bitwidth(),
                                        in_signed=idt.signed(), **common)
         kind = "integer MVAU"
-    cycles = mvau.expected_cycles(mw, mh, simd, pe, layer.parameters["T"], _vectors(op),
-                                  binary=binary)
-    return _generated(layer, node, cycles, kind)
+    vectors, steps = _vectors(op, frame), layer.parameters["T"]
+    return _generated(layer, node, frame, lambda h, w: mvau.expected_cycles(
+        mw, mh, simd, pe, steps, vectors(h, w), binary=binary), kind)
 
 
-def _thresholding(node, model, out_dir):
+def _thresholding(node, model, out_dir, frame):
     op = getCustomOp(node)
     channels, pe = op.get_nodeattr("NumChannels"), op.get_nodeattr("PE")
     idt, odt = op.get_input_datatype(), op.get_output_datatype()
@@ -100,101 +149,112 @@ def _thresholding(node, model, out_dir):
         node.name, model.get_initializer(node.input[1]), channels=channels, pe=pe,
         in_bits=idt.bitwidth(), in_signed=idt.signed(), out_dir=out_dir,
         act_val=op.get_nodeattr("ActVal"), out_bits=odt.bitwidth())
-    cycles = thresholding.expected_cycles(channels, pe, layer.parameters["T"], _vectors(op))
-    return _generated(layer, node, cycles, "Thresholding")
+    vectors, steps = _vectors(op, frame), layer.parameters["T"]
+    return _generated(layer, node, frame, lambda h, w: thresholding.expected_cycles(
+        channels, pe, steps, vectors(h, w)), "Thresholding")
 
 
-def _raw(node, model, module, parameters, sources, per_word, exp_cycles, kind,
-         out_per_word=None, extra_ports=None):
-    """Instance of a hand-written module with one input and one output stream, of
-    ``per_word`` elements per word (the output ``out_per_word`` if given)."""
+def _spatial(node, model, frame, dims, module, parameters, sources, per_word, cycles, kind,
+             out_per_word=None):
+    """Instance of a hand-written spatial core (one stream in and out, run-time size ports
+    in_w/in_h) whose input is ``dims`` (height, width) in the graph; ``cycles(h, w)`` is its
+    cycle model at input size h x w. Words carry ``per_word`` elements (the output's
+    ``out_per_word`` if given)."""
+    rows, cols = frame.offset(dims)
+    cycles_at = lambda h, w: cycles(h + rows, w + cols)  # noqa: E731
     return Instance(
         name=node.name, module=module, parameters=parameters, sources=list(sources),
         inputs=[_raw_port(model, "in0_V", node.input[0], per_word)],
         outputs=[_raw_port(model, "out0_V", node.output[0], out_per_word or per_word)],
-        exp_cycles=exp_cycles, kind=kind, extra_ports=extra_ports or {})
+        exp_cycles=_graph_cycles(frame, cycles_at), kind=kind, cycles_at=cycles_at,
+        size_offset=(rows, cols))
 
 
-def _fmpadding(node, model, out_dir):
+def _fmpadding(node, model, out_dir, frame):
     op = getCustomOp(node)
-    (h, w), c, simd = op.get_nodeattr("ImgDim"), op.get_nodeattr("NumChannels"), \
+    dims, c, simd = op.get_nodeattr("ImgDim"), op.get_nodeattr("NumChannels"), \
         op.get_nodeattr("SIMD")
     padding = list(op.get_nodeattr("Padding"))
     bits = op.get_input_datatype().bitwidth()
-    return _raw(node, model, fmpadding.MODULE,
-                fmpadding.rtl_parameters(h, w, c, simd, bits, padding), fmpadding.SOURCES, simd,
-                fmpadding.expected_cycles(h, w, c, simd, padding), "FMPadding")
+    return _spatial(node, model, frame, dims, fmpadding.MODULE,
+                    fmpadding.rtl_parameters(frame.layer_max_width(dims), c, simd, bits, padding),
+                    fmpadding.SOURCES, simd,
+                    lambda h, w: fmpadding.expected_cycles(h, w, c, simd, padding), "FMPadding")
 
 
-def _sliding_window(node, model, out_dir):
+def _sliding_window(node, model, out_dir, frame):
     """The parallel-window RTL when the node's ``parallel_window`` is set, else the folded one."""
     op = getCustomOp(node)
     kh, kw = op.get_nodeattr("ConvKernelDim")
     if list(op.get_nodeattr("Stride")) != [1, 1] or list(op.get_nodeattr("Dilation")) != [1, 1]:
         raise UnsupportedLayerError(f"{node.name}: the sliding window RTL supports stride 1 "
                                     "and dilation 1 only")
-    h, w = op.get_nodeattr("IFMDim")
+    dims = op.get_nodeattr("IFMDim")
     c, simd = op.get_nodeattr("IFMChannels"), op.get_nodeattr("SIMD")
     bits = op.get_input_datatype().bitwidth()
     if op.get_nodeattr("parallel_window"):
-        return _parallel_window(node, model, (h, w), c, simd, bits, (kh, kw))
+        return _parallel_window(node, model, frame, dims, c, simd, bits, (kh, kw))
     if kh != kw:
         raise UnsupportedLayerError(f"{node.name}: the folded sliding window RTL supports "
                                     f"square kernels only, not {kh}x{kw}; parallel_window=1 "
                                     "takes any")
-    return _raw(node, model, sliding_window.MODULE,
-                sliding_window.rtl_parameters(h, w, c, simd, bits, kh), sliding_window.SOURCES,
-                simd, sliding_window.expected_cycles(h, w, c, simd, kh), "ConvolutionInputGenerator")
+    return _spatial(node, model, frame, dims, sliding_window.MODULE,
+                    sliding_window.rtl_parameters(frame.layer_max_width(dims), c, simd, bits, kh),
+                    sliding_window.SOURCES, simd,
+                    lambda h, w: sliding_window.expected_cycles(h, w, c, simd, kh),
+                    "ConvolutionInputGenerator")
 
 
-def _parallel_window(node, model, size, channels, simd, bits, kernel):
-    """One window per word. Built for the graph's width, its run-time size ports tied to
-    the graph's size (until the top level carries frame_w/frame_h: then frame size +
-    this layer's offset, see notes/frame_contract)."""
-    (h, w), kind = size, "ConvolutionInputGenerator"
+def _parallel_window(node, model, frame, dims, channels, simd, bits, kernel):
+    """One whole window per word, for inputs up to the layer's maximum width."""
+    max_w = frame.layer_max_width(dims)
     try:
-        sliding_window.check_parallel(h, w, w, channels, simd, kernel)
+        sliding_window.check_parallel(*dims, max_w, channels, simd, kernel)
     except ValueError as error:
         raise UnsupportedLayerError(f"{node.name}: {error}") from None
-    return _raw(node, model, sliding_window.PARALLEL_MODULE,
-                sliding_window.parallel_rtl_parameters(w, channels, bits, kernel),
-                sliding_window.PARALLEL_SOURCES, channels,
-                sliding_window.parallel_expected_cycles(h, w), kind,
-                out_per_word=sliding_window.window_elems(channels, kernel),
-                extra_ports={"in_w": f"16'd{w}", "in_h": f"16'd{h}"})
+    return _spatial(node, model, frame, dims, sliding_window.PARALLEL_MODULE,
+                    sliding_window.parallel_rtl_parameters(max_w, channels, bits, kernel),
+                    sliding_window.PARALLEL_SOURCES, channels,
+                    sliding_window.parallel_expected_cycles, "ConvolutionInputGenerator",
+                    out_per_word=sliding_window.window_elems(channels, kernel))
 
 
-def _depth_to_space(node, model, out_dir):
+def _depth_to_space(node, model, out_dir, frame):
     op = getCustomOp(node)
-    h, w = op.get_nodeattr("ImgDim")
+    dims = op.get_nodeattr("ImgDim")
     c, block, simd = (op.get_nodeattr(k) for k in ("NumChannels", "BlockSize", "SIMD"))
     bits = op.get_input_datatype().bitwidth()
-    return _raw(node, model, depth_to_space.MODULE,
-                depth_to_space.rtl_parameters(h, w, c, block, simd, bits), depth_to_space.SOURCES,
-                simd, depth_to_space.expected_cycles(h, w, c, block, simd), "DepthToSpace")
+    return _spatial(node, model, frame, dims, depth_to_space.MODULE,
+                    depth_to_space.rtl_parameters(frame.layer_max_width(dims), c, block, simd,
+                                                  bits),
+                    depth_to_space.SOURCES, simd,
+                    lambda h, w: depth_to_space.expected_cycles(h, w, c, block, simd),
+                    "DepthToSpace")
 
 
-def _pixels_and_channels(model, tensor):
-    *pixels, channels = model.get_tensor_shape(tensor)
-    return int(np.prod(pixels)), channels
+def _pixels_and_channels(model, tensor, frame):
+    """Pixels of NHWC ``tensor`` at run-time LR size ((h, w) -> count), and its channels."""
+    _, height, width, channels = model.get_tensor_shape(tensor)
+    return frame.pixels((height, width)), channels
 
 
-def _duplicate_streams(node, model, out_dir):
+def _duplicate_streams(node, model, out_dir, frame):
     op = getCustomOp(node)
     pe, n_out = op.get_nodeattr("PE"), len(node.output)
-    pixels, channels = _pixels_and_channels(model, node.input[0])
+    pixels, channels = _pixels_and_channels(model, node.input[0], frame)
     bits = op.get_input_datatype().bitwidth()
     parameters = duplicate_streams.rtl_parameters(channels, pe, bits, n_out)
+    cycles_at = lambda h, w: duplicate_streams.expected_cycles(pixels(h, w), 1, channels, pe)  # noqa: E731
     return Instance(
         name=node.name, module=duplicate_streams.wrapper_module(n_out), parameters=parameters,
         sources=duplicate_streams.write_wrapper(n_out, out_dir),
         inputs=[_raw_port(model, "in0_V", node.input[0], pe)],
         outputs=[_raw_port(model, f"out{i}_V", t, pe) for i, t in enumerate(node.output)],
-        exp_cycles=duplicate_streams.expected_cycles(pixels, 1, channels, pe),
-        kind="DuplicateStreams")
+        exp_cycles=cycles_at(frame.height, frame.width), kind="DuplicateStreams",
+        cycles_at=cycles_at)
 
 
-def _elementwise_add(node, model, out_dir):
+def _elementwise_add(node, model, out_dir, frame):
     op = getCustomOp(node)
     pe = op.get_nodeattr("PE")
     a, b = (model.get_tensor_datatype(t) for t in node.input)
@@ -206,14 +266,15 @@ def _elementwise_add(node, model, out_dir):
         raise UnsupportedLayerError(
             f"{node.name}: the add RTL needs equal input shapes and an output of "
             f"{parameters['OUT_BITS']} bits for {a.name} + {b.name}, the graph has {out.name}")
-    pixels, channels = _pixels_and_channels(model, node.input[0])
+    pixels, channels = _pixels_and_channels(model, node.input[0], frame)
+    cycles_at = lambda h, w: elementwise_add.expected_cycles(pixels(h, w), 1, channels, pe)  # noqa: E731
     return Instance(
         name=node.name, module=elementwise_add.MODULE, parameters=parameters,
         sources=list(elementwise_add.SOURCES),
         inputs=[_raw_port(model, f"in{i}_V", t, pe) for i, t in enumerate(node.input)],
         outputs=[_raw_port(model, "out0_V", node.output[0], pe)],
-        exp_cycles=elementwise_add.expected_cycles(pixels, 1, channels, pe),
-        kind="ElementwiseAdd")
+        exp_cycles=cycles_at(frame.height, frame.width), kind="ElementwiseAdd",
+        cycles_at=cycles_at)
 
 
 ADAPTERS = {
@@ -227,11 +288,12 @@ ADAPTERS = {
 }
 
 
-def instance_for(node, model, out_dir: Path) -> Instance:
-    """The RTL instance of dataflow node ``node``; UnsupportedLayerError if none exists."""
+def instance_for(node, model, out_dir: Path, frame: Frame | None = None) -> Instance:
+    """The RTL instance of dataflow node ``node`` for LR frames up to ``frame.max_width``
+    (default: the graph's frame); UnsupportedLayerError if none exists."""
     adapter = ADAPTERS.get(op_kind(node))
     if adapter is None:
         raise UnsupportedLayerError(
             f"{node.name}: no RTL layer for op type {node.op_type}; supported: "
             f"{', '.join(sorted(ADAPTERS))}")
-    return adapter(node, model, Path(out_dir))
+    return adapter(node, model, Path(out_dir), frame or Frame.of(model))

@@ -6,7 +6,9 @@ implementations, chosen by the node's FINN attribute ``parallel_window``.
 - 1: hw/rtl/sliding_window_parallel.sv, KH x KW windows (also 1x5, 5x1), one pixel (all
   channels: SIMD = channels) per input word and one whole window, KH*KW*channels
   elements in FINN order (ky, kx, channel), per output word, for one pixel per cycle.
-Both: stride 1, dilation 1, on an already padded image.
+Both: stride 1, dilation 1, on an already padded image; built for padded inputs up to
+``max_width`` pixels wide (their line buffers), the image size set at run time (ports
+in_w, in_h).
 """
 from types import SimpleNamespace
 
@@ -19,11 +21,12 @@ SOURCES = (RTL_DIR / "sliding_window.sv", RTL_DIR / "stream_fifo.sv")
 LATENCY = 3
 
 
-def check_folding(in_h: int, in_w: int, channels: int, simd: int, kernel: int) -> None:
-    check_positive(LAYER, in_h=in_h, in_w=in_w, channels=channels, kernel=kernel)
+def check_folding(max_width: int, channels: int, simd: int, kernel: int) -> None:
+    check_positive(LAYER, max_width=max_width, channels=channels, kernel=kernel)
     check_divides(LAYER, "SIMD", simd, channels, "channels")
-    if kernel > min(in_h, in_w):
-        raise ValueError(f"{LAYER}: kernel {kernel} is larger than the {in_h}x{in_w} image")
+    if kernel > max_width:
+        raise ValueError(f"{LAYER}: kernel {kernel} is wider than the largest image "
+                         f"({max_width} pixels)")
 
 
 def out_shape(in_h: int, in_w: int, kernel: int) -> tuple[int, int]:
@@ -43,12 +46,12 @@ def expected_cycles(in_h: int, in_w: int, channels: int, simd: int, kernel: int)
     return fill + (out_h * out_w - 1) * kernel * kernel * fold + LATENCY
 
 
-def rtl_parameters(in_h: int, in_w: int, channels: int, simd: int, elem_bits: int,
+def rtl_parameters(max_width: int, channels: int, simd: int, elem_bits: int,
                    kernel: int) -> dict[str, int]:
-    check_folding(in_h, in_w, channels, simd, kernel)
+    check_folding(max_width, channels, simd, kernel)
     check_positive(LAYER, elem_bits=elem_bits)
-    return {"IN_H": in_h, "IN_W": in_w, "CHANNELS": channels, "SIMD": simd,
-            "ELEM_BITS": elem_bits, "KERNEL": kernel}
+    return {"MAX_W": max_width, "CHANNELS": channels, "SIMD": simd, "ELEM_BITS": elem_bits,
+            "KERNEL": kernel}
 
 
 PARALLEL_MODULE = "sliding_window_parallel"

@@ -3,8 +3,17 @@
 Every node becomes its RTL layer (``hw.graph_layers``); every tensor becomes an
 AXI-Stream link with a FIFO, plus width converters where producer and consumer fold
 it differently. FIFOs on the short side of a residual or skip add are sized from the
-window fill of the long side, so the design never deadlocks; all others hold 2 words,
-which also cuts the combinational ready path between layers.
+window fill of the long side, so the design never deadlocks; those on a split's branch
+with the smaller first window fill from the difference, so the split does not wait once
+per frame; all others hold 2 words, which also cuts the combinational ready path
+between layers.
+
+The top level streams whole LR frames of a size set at run time (ports frame_w, frame_h,
+up to ``max_width`` pixels wide) and follows the AXI4-Stream video convention at both
+edges (TUSER = start of frame, TLAST = last word of a line): ``video_frame_in`` repairs
+bad input into whole frames and flags it (port ``status``), ``video_frame_out`` marks
+the HR frames. Every spatial layer's in_w/in_h ports are the frame size plus its offset
+in the graph.
 """
 import math
 from dataclasses import dataclass, field
@@ -18,10 +27,15 @@ from qonnx.custom_op.registry import getCustomOp
 from hw import stream_fifo, stream_width_converter
 from hw.codegen import header
 from hw.graph import op_kind, topological_nodes
-from hw.graph_layers import Instance, Port, instance_for
+from hw.folding import RTL_DIR
+from hw.graph_layers import Frame, Instance, Port, instance_for
 from hw.stream import StreamFormat
 
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
+# the top level's video edges (AXI4-Stream video convention, frame size at run time)
+EDGE_SOURCES = (RTL_DIR / "video_frame_in.sv", RTL_DIR / "video_frame_out.sv")
+# video_frame_in.sv's sticky status bits
+STATUS_BITS = {"missing_sof": 0, "bad_tlast": 1, "early_sof": 2, "bad_size": 3}
 DEFAULT_FIFO_DEPTH = 2
 # pixels of slack on a skip FIFO beyond the long branch's window fill: the pixel each
 # layer of the branch may hold, rounded up generously
@@ -48,6 +62,13 @@ class Design:
     # (instance name, port name) -> the top module's wire prefix (``s3``: s3_TDATA ...);
     # the instance name is None for the top's own ports
     wires: dict = field(default_factory=dict)
+    # the graph's LR frame and the widest LR frame the hardware takes (frame.max_width)
+    frame: Frame | None = None
+    scale: int = 1  # HR pixels per LR pixel along each axis
+
+    @property
+    def max_width(self) -> int:
+        return self.frame.max_width
 
     @property
     def layers(self):
@@ -57,26 +78,37 @@ class Design:
     def bottleneck(self) -> Instance:
         return max(self.layers, key=lambda inst: inst.exp_cycles)
 
+    def bottleneck_at(self, height: int, width: int) -> Instance:
+        """The slowest layer on LR frames of height x width."""
+        return max(self.layers, key=lambda inst: inst.cycles_at(height, width))
 
-def _window_fill_pixels(op):
-    """Pixels a sliding window reads before its first window: (KH-1) rows + KW pixels."""
+    def cycles_at(self, height: int, width: int) -> int:
+        """The cycle model of one LR frame of height x width: its slowest layer's cycles."""
+        return self.bottleneck_at(height, width).cycles_at(height, width)
+
+
+def _window_fill_pixels(op, frame: Frame):
+    """Pixels a sliding window reads before its first window on the widest frame:
+    (KH-1) rows + KW pixels."""
     kh, kw = op.get_nodeattr("ConvKernelDim")
-    return (kh - 1) * op.get_nodeattr("IFMDim")[1] + kw
+    return (kh - 1) * frame.layer_max_width(op.get_nodeattr("IFMDim")) + kw
 
 
-def skip_fifo_depths(model: ModelWrapper, instances: dict) -> dict:
+def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None = None) -> dict:
     """FIFO depth (words) for the shorter input of every add: tensor -> depth.
 
     A tensor's lead is how many input pixels must enter before its first pixel can
     leave: window fills add up along a path, every other layer adds one pixel. The
-    short input of an add buffers the difference of the two leads, plus slack.
+    short input of an add buffers the difference of the two leads, plus slack. Rows are
+    those of the widest LR frame, ``max_width`` pixels (default: the graph's width).
     """
+    frame = Frame.of(model, max_width)
     lead = {t.name: 0 for t in model.graph.input}
     depths = {}
     for node in topological_nodes(model.graph):
         inputs = [lead[t] for t in node.input if t in lead]
         base = max(inputs, default=0)
-        step = _window_fill_pixels(getCustomOp(node)) \
+        step = _window_fill_pixels(getCustomOp(node), frame) \
             if op_kind(node) == "ConvolutionInputGenerator" else 1
         for tensor in node.output:
             lead[tensor] = base + step
@@ -86,6 +118,42 @@ def skip_fifo_depths(model: ModelWrapper, instances: dict) -> dict:
             _, channels = _pixel_channels(model, short)
             words_per_pixel = channels // port.stream.per_word
             depths[short] = (base - lead[short] + SKIP_SLACK_PIXELS) * words_per_pixel
+    return depths
+
+
+def _first_window_fill(model: ModelWrapper, tensor: str, frame: Frame) -> int:
+    """Pixels of ``tensor`` the first window generator downstream of it (before any other
+    split or join) reads before its first window; 0 if there is none."""
+    node = model.find_consumer(tensor)
+    while node is not None and op_kind(node) not in ("DuplicateStreams", "ElementwiseAdd"):
+        if op_kind(node) == "ConvolutionInputGenerator":
+            return _window_fill_pixels(getCustomOp(node), frame)
+        node = model.find_consumer(node.output[0])
+    return 0
+
+
+def split_fifo_depths(model: ModelWrapper, instances: dict,
+                      max_width: int | None = None) -> dict:
+    """FIFO depth (words) for the branches of every split whose first window fills less
+    than another branch's: tensor -> depth.
+
+    At a frame boundary a branch's window generator holds its input once its line buffer
+    is full; the branch with the larger fill still needs that many more pixels of the
+    shared input before its first window. The branch with the smaller fill buffers the
+    difference, plus slack, or the whole split waits for it once per frame (on the
+    default model, 456 of 18,456 cycles of a 20x36 frame). Rows as in skip_fifo_depths.
+    """
+    frame = Frame.of(model, max_width)
+    depths = {}
+    for node in topological_nodes(model.graph):
+        if op_kind(node) != "DuplicateStreams":
+            continue
+        fills = {t: _first_window_fill(model, t, frame) for t in node.output}
+        for port in instances[node.name].outputs:
+            lag = max(fills.values()) - fills[port.tensor]
+            if lag:
+                _, channels = _pixel_channels(model, port.tensor)
+                depths[port.tensor] = (lag + SKIP_SLACK_PIXELS) * channels // port.stream.per_word
     return depths
 
 
@@ -157,17 +225,31 @@ def _data_expr(link: Link, bits: int) -> str:
     return f"{{{{{bits - link.bits}{{1'b0}}}}, {link.name}_TDATA}}"
 
 
+def _size_ports(offset: tuple[int, int]) -> dict:
+    """in_w/in_h of a spatial instance: the top's frame size plus its offset."""
+    rows, cols = offset
+    return {"in_w": f"frame_w + 16'd{cols}", "in_h": f"frame_h + 16'd{rows}"}
+
+
 def stitch(model: ModelWrapper, out_dir: Path, name: str = "accelerator",
-           fifo_depths: dict | None = None) -> Design:
-    """Generate every layer into ``out_dir`` and the top module ``name`` connecting them.
+           fifo_depths: dict | None = None, max_width: int | None = None) -> Design:
+    """Generate every layer into ``out_dir`` and the top module ``name`` connecting them,
+    for LR frames up to ``max_width`` pixels wide (default: the graph's frame width).
 
     fifo_depths: tensor -> depth overrides (e.g. from a simulation run).
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    layers = {node.name: instance_for(node, model, out_dir)
+    frame = Frame.of(model, max_width)
+    layers = {node.name: instance_for(node, model, out_dir, frame)
               for node in topological_nodes(model.graph)}
-    depths = {**skip_fifo_depths(model, layers), **(fifo_depths or {})}
+    for inst in layers.values():
+        if inst.size_offset is not None:
+            inst.extra_ports.update(_size_ports(inst.size_offset))
+    split = split_fifo_depths(model, layers, frame.max_width)
+    skip = skip_fifo_depths(model, layers, frame.max_width)
+    depths = {**{t: max(split.get(t, 0), skip.get(t, 0)) for t in {*split, *skip}},
+              **(fifo_depths or {})}
     producers = {p.tensor: (inst.name, p) for inst in layers.values() for p in inst.outputs}
     consumers = {p.tensor: (inst.name, p) for inst in layers.values() for p in inst.inputs}
     graph_in, graph_out = model.graph.input[0].name, model.graph.output[0].name
@@ -186,11 +268,13 @@ def stitch(model: ModelWrapper, out_dir: Path, name: str = "accelerator",
         for a, b in zip(hops[::2], hops[1::2]):
             wiring.connect(a, b)
     instances = list(layers.values()) + extra
-    top = _render_top(out_dir, name, instances, wiring, in_port, out_port, model)
-    sources = list(dict.fromkeys(s for inst in instances for s in inst.sources)) + [top]
+    scale = model.get_tensor_shape(graph_out)[1] // frame.height
+    top = _render_top(out_dir, name, instances, wiring, in_port, out_port, model, frame, scale)
+    sources = list(dict.fromkeys([*EDGE_SOURCES,
+                                  *(s for inst in instances for s in inst.sources)])) + [top]
     return Design(name, top, sources, instances, in_port, out_port,
                   {t: depths.get(t, DEFAULT_FIFO_DEPTH) for t in producers},
-                  {port: link.name for port, link in wiring.connections.items()})
+                  {port: link.name for port, link in wiring.connections.items()}, frame, scale)
 
 
 def _port_entry(inst, port, wiring, input_bits=None):
@@ -200,7 +284,12 @@ def _port_entry(inst, port, wiring, input_bits=None):
     return dict(name=port.name, link=link.name, data=data)
 
 
-def _render_top(out_dir, name, instances, wiring, in_port, out_port, model):
+def _pixel_words(model, tensor, port: Port) -> int:
+    """Stream words per pixel of NHWC ``tensor`` on ``port``."""
+    return model.get_tensor_shape(tensor)[-1] // port.stream.per_word
+
+
+def _render_top(out_dir, name, instances, wiring, in_port, out_port, model, frame, scale):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
                              lstrip_blocks=True, keep_trailing_newline=True)
@@ -212,12 +301,15 @@ def _render_top(out_dir, name, instances, wiring, in_port, out_port, model):
     in_link, out_link = wiring.connections[(None, "in0_V")], wiring.connections[(None, "out0_V")]
     parameters = {"graph": Path(model.model.graph.name or "dataflow").name,
                   "layers": len([i for i in instances if i.kind not in ("FIFO", "DWC")]),
-                  "input": f"{in_port.stream}", "output": f"{out_port.stream}"}
+                  "input": f"{in_port.stream}", "output": f"{out_port.stream}",
+                  "max_width": frame.max_width, "scale": scale}
     text = env.get_template("accelerator_top.sv.j2").render(
         header=header("hw/stitch.py stitch", name, parameters), name=name,
         links=wiring.links, instances=rendered, in_port=in_port, out_port=out_port,
         in_link=in_link, out_link=out_link,
-        out_data=_data_expr(out_link, out_port.stream.tdata_bits))
+        out_data=_data_expr(out_link, out_port.stream.tdata_bits), max_width=frame.max_width,
+        scale=scale, in_pixel_words=_pixel_words(model, in_port.tensor, in_port),
+        out_pixel_words=_pixel_words(model, out_port.tensor, out_port))
     path = out_dir / f"{name}.sv"
     path.write_text(text)
     return path

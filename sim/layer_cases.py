@@ -63,6 +63,15 @@ class LayerCase:
                         **self.stalls, **self.rtl)
 
 
+def run_at_sizes(builder: Callable[..., LayerCase], rng, layer: tuple, max_w: int, sizes,
+                 build_dir: Path, simulator: str, frames: int = 2) -> None:
+    """Build the spatial layer ``builder(rng, in_h, in_w, *layer, ...)`` once for ``max_w``
+    and run it at each run-time (in_h, in_w) of ``sizes`` in one simulation."""
+    first, *more = (builder(rng, height, width, *layer, frames=frames, max_w=max_w)
+                    for height, width in sizes)
+    first.run_rtl(build_dir, simulator, more_sizes=tuple(more))
+
+
 def _per_frame(model, inputs: dict, out_names: dict) -> dict:
     """FINN's execution of a one-frame model on every frame of ``inputs``, stacked:
     output stream name -> values, ``out_names`` mapping stream names to model outputs."""
@@ -138,16 +147,30 @@ def int_mvau_case(rng, out_dir: Path, name: str, mw: int, mh: int, simd: int, pe
     acc = int_matmul(x, weights)
     thresholds = (None if steps is None else
                   mvau_thresholds(rng, int(acc.min()), int(acc.max()), mh, steps))
+    return int_mvau_case_of(out_dir, name, weights, finn_models.int_dtype(w_lo, w_hi), thresholds,
+                            x, simd=simd, pe=pe, in_bits=in_bits, in_signed=in_signed,
+                            act_val=act_val)
+
+
+def int_mvau_case_of(out_dir: Path, name: str, weights: np.ndarray, weight_dtype: str,
+                     thresholds, x: np.ndarray, *, simd: int, pe: int, in_bits: int,
+                     in_signed: bool, act_val: int) -> LayerCase:
+    """Integer MVAU with given (MW, MH) weights of FINN DataType ``weight_dtype``,
+    thresholds (or None) and input vectors x (vectors, MW), e.g. a layer of an exported
+    model on its real inputs."""
+    mw, mh = weights.shape
+    acc = int_matmul(x, weights)
     layer = mvau.generate_int_mvau(name, weights, thresholds, simd=simd, pe=pe, in_bits=in_bits,
                                    in_signed=in_signed, out_dir=out_dir, act_val=act_val)
     golden = int_mvau(x, weights, thresholds, act_val)
     model = finn_models.mvau_model(
-        weights, finn_models.int_dtype(w_lo, w_hi), finn_models.int_dtype(x_lo, x_hi),
+        weights, weight_dtype, finn_models.int_dtype(*int_range(in_bits, in_signed)),
         _activation_dtype(thresholds, act_val, (int(acc.min()), int(acc.max()))),
-        (1, 1, vectors), thresholds, act_val, simd=simd, pe=pe)
+        (1, 1, len(x)), thresholds, act_val, simd=simd, pe=pe)
     finn = lambda: {"out0": finn_models.finn_execute(model, {"x": x[None, None]})["out"][0, 0]}  # noqa: E731
+    steps = 0 if thresholds is None else thresholds.shape[1]
     return _generated("int_mvau", layer, x, golden,
-                      mvau.expected_cycles(mw, mh, simd, pe, steps or 0), "sim.tb.mvau_tb", finn)
+                      mvau.expected_cycles(mw, mh, simd, pe, steps), "sim.tb.mvau_tb", finn)
 
 
 def thresholding_case(rng, out_dir: Path, name: str, channels: int, pe: int, in_bits: int,
@@ -201,8 +224,9 @@ def _size_ports(in_h: int, in_w: int) -> dict:
 
 
 def fmpadding_case(rng, in_h: int, in_w: int, channels: int, simd: int, elem_bits: int,
-                   padding, frames: int = 2) -> LayerCase:
-    """Zero padding [top, left, bottom, right] of unsigned frames."""
+                   padding, frames: int = 2, max_w: int | None = None) -> LayerCase:
+    """Zero padding [top, left, bottom, right] of unsigned frames; the RTL built for
+    ``max_w`` (default ``in_w``), run at in_h x in_w."""
     image = _unsigned(rng, frames, (in_h, in_w, channels), elem_bits)
     node, out_dim = finn_models.fm_padding_node("x", "out", (in_h, in_w), padding, channels,
                                                 _udtype(elem_bits), simd)
@@ -210,15 +234,17 @@ def fmpadding_case(rng, in_h: int, in_w: int, channels: int, simd: int, elem_bit
                                    {"out": ((1, *out_dim, channels), _udtype(elem_bits))})
     return _hand_written(
         "fmpadding", fmpadding,
-        fmpadding.rtl_parameters(in_h, in_w, channels, simd, elem_bits, padding),
+        fmpadding.rtl_parameters(max_w or in_w, channels, simd, elem_bits, padding),
         Stream(image, StreamFormat(elem_bits, simd)),
         Stream(fm_padding(image, padding, 0), StreamFormat(elem_bits, simd)),
-        fmpadding.expected_cycles(in_h, in_w, channels, simd, padding), model)
+        fmpadding.expected_cycles(in_h, in_w, channels, simd, padding), model,
+        ports=_size_ports(in_h, in_w))
 
 
 def sliding_window_case(rng, in_h: int, in_w: int, channels: int, simd: int, elem_bits: int,
-                        kernel: int, frames: int = 2) -> LayerCase:
-    """Square windows, stride 1, on an (already padded) image."""
+                        kernel: int, frames: int = 2, max_w: int | None = None) -> LayerCase:
+    """Square windows, stride 1, on an (already padded) image; the RTL built for ``max_w``
+    (default ``in_w``), run at in_h x in_w."""
     image = _unsigned(rng, frames, (in_h, in_w, channels), elem_bits)
     node, out_dim = finn_models.sliding_window_node("x", "out", (in_h, in_w), (kernel, kernel),
                                                     channels, _udtype(elem_bits), simd=simd)
@@ -227,10 +253,11 @@ def sliding_window_case(rng, in_h: int, in_w: int, channels: int, simd: int, ele
         {"out": ((1, *out_dim, kernel * kernel * channels), _udtype(elem_bits))})
     return _hand_written(
         "sliding_window", sliding_window,
-        sliding_window.rtl_parameters(in_h, in_w, channels, simd, elem_bits, kernel),
+        sliding_window.rtl_parameters(max_w or in_w, channels, simd, elem_bits, kernel),
         Stream(image, StreamFormat(elem_bits, simd)),
         Stream(im2col(image, (kernel, kernel), (1, 1), (1, 1)), StreamFormat(elem_bits, simd)),
-        sliding_window.expected_cycles(in_h, in_w, channels, simd, kernel), model)
+        sliding_window.expected_cycles(in_h, in_w, channels, simd, kernel), model,
+        ports=_size_ports(in_h, in_w))
 
 
 def sliding_window_parallel_case(rng, in_h: int, in_w: int, channels: int, elem_bits: int,
@@ -256,17 +283,19 @@ def sliding_window_parallel_case(rng, in_h: int, in_w: int, channels: int, elem_
 
 
 def depth_to_space_case(rng, in_h: int, in_w: int, channels: int, block: int, simd: int,
-                        elem_bits: int, frames: int = 2) -> LayerCase:
-    """CRD depth-to-space; channels are the output's."""
+                        elem_bits: int, frames: int = 2, max_w: int | None = None) -> LayerCase:
+    """CRD depth-to-space; channels are the output's; the RTL built for ``max_w`` (default
+    ``in_w``), run at in_h x in_w."""
     image = _unsigned(rng, frames, (in_h, in_w, channels * block * block), elem_bits)
     model = finn_models.depth_to_space_model((in_h, in_w), channels, block, _udtype(elem_bits),
                                              simd)
     return _hand_written(
         "depth_to_space", depth_to_space,
-        depth_to_space.rtl_parameters(in_h, in_w, channels, block, simd, elem_bits),
+        depth_to_space.rtl_parameters(max_w or in_w, channels, block, simd, elem_bits),
         Stream(image, StreamFormat(elem_bits, simd)),
         Stream(depth_to_space_nhwc(image, block), StreamFormat(elem_bits, simd)),
-        depth_to_space.expected_cycles(in_h, in_w, channels, block, simd), model)
+        depth_to_space.expected_cycles(in_h, in_w, channels, block, simd), model,
+        ports=_size_ports(in_h, in_w))
 
 
 def duplicate_streams_case(rng, out_dir: Path, n_outputs: int, channels: int, pe: int,

@@ -1,7 +1,9 @@
 """Committed benchmark results are portable: no absolute paths of the measuring machine."""
+import json
 import re
 
 from benchmarks.common import REPO_ROOT, RESULTS_DIR, repo_relative
+from benchmarks.srb_cost import markdown as srb_cost_markdown
 
 ABSOLUTE_PATH = re.compile(r'"/(work|tmp|root|home)/')
 
@@ -17,3 +19,8 @@ def test_committed_results_hold_no_absolute_paths():
     files = sorted(RESULTS_DIR.rglob("*.json")) + sorted(RESULTS_DIR.rglob("*.md"))
     offending = [str(p.relative_to(REPO_ROOT)) for p in files if ABSOLUTE_PATH.search(p.read_text())]
     assert not offending
+
+
+def test_srb_cost_table_renders_from_its_committed_json():
+    data = json.loads((RESULTS_DIR / "srb_cost.json").read_text())
+    assert srb_cost_markdown(data) == (RESULTS_DIR / "srb_cost.md").read_text()

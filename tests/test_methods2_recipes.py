@@ -27,14 +27,14 @@ TINY = {"data.train.folders": None, "data.train.patch_size": 16, "data.train.bat
         "train.ckpt_every": 2, "train.log_every": 1}
 
 
-def tiny_run(recipe, out, teacher=None):
+def tiny_run(recipe, out, teacher=None, **model):
     overrides = {**TINY, "out_root": str(out), "train.scheduler": {"type": "MultiStepLR",
                                                                      "milestones": [1]}}
     if teacher is not None:
         overrides["train.distill.teacher"] = str(teacher)
     config = load_config(CONFIGS / recipe, overrides)
     config["model"] = {**config["model"], **TINY_MODEL,
-                       **(TINY_TRANSFORMER if config["model"]["type"] == "FRBT" else {})}
+                       **(TINY_TRANSFORMER if config["model"]["type"] == "FRBT" else {}), **model}
     with contextlib.redirect_stderr(io.StringIO()):
         return train(config)
 
@@ -66,3 +66,11 @@ def test_recipe_trains_a_few_iterations(recipe, teachers, tmp_path):
     model = load_model(summary["checkpoint"])  # rebuilt from the checkpoint, as evaluate does
     lr = np.full((9, 11, 3) if config["color"] == "rgb" else (9, 11), 128, dtype=np.uint8)
     assert super_resolve(model, lr).shape[:2] == (9 * model.scale, 11 * model.scale)
+
+
+@pytest.mark.parametrize("recipe", ["frbc_x2_cpu.yaml", "frbc_x4.yaml"])
+def test_frbc_deployable_mode_trains_with_dbt_from_the_float_twin(recipe, teachers, tmp_path):
+    twin = Path(load_config(CONFIGS / recipe)["train"]["distill"]["teacher"]).parent.name
+    summary = tiny_run(recipe, tmp_path, teachers[twin], mode="deployable")
+    assert summary["iters"] == 2
+    assert type(load_model(summary["checkpoint"])).__name__ == "DeployableFRBC"

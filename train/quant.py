@@ -24,6 +24,7 @@ import brevitas.nn as qnn
 from brevitas.core.bit_width import BitWidthConst
 from brevitas.core.utils import StatelessBuffer
 from brevitas.inject.enum import FloatToIntImplType
+from brevitas.proxy import WeightQuantProxyFromInjector
 from brevitas.quant.base import IntQuant, SignedBinaryClampedConst
 from brevitas.quant.fixed_point import Int8WeightPerChannelFixedPoint
 from brevitas.quant.scaled_int import Int32Bias
@@ -107,6 +108,55 @@ class BipolarWeightQuant(SignedBinaryClampedConst, WeightQuantSolver):
     tensor_quant = SignBinaryQuant
     scaling_const = 1.0
     binarizer_grad = "clipped_ste"
+
+
+def srb_integer_weight(w, ratio_log2):
+    """SRB's two binary weight planes as one integer plane, per output channel:
+
+        w_int = 2**m * sign(w) + k * sign(w - a1 * sign(w)),   k = round(2**m * a2 / a1)
+
+    so ``a1 / 2**m * w_int = B_w1 + (k / 2**m) * a1 * sign(...)``, SRB with its scale ratio
+    a2 / a1 quantized to k / 2**m (m = ``ratio_log2``). k is clamped to [0, 2**m - 1]: the
+    plane then fits m + 2 signed bits (narrow range) and a ratio of 1 or more, a rare
+    filter whose |w| are far from their mean, loses little. Straight-through gradients:
+    both signs pass them (STE) and k's rounding passes those of the ratio.
+    """
+    dims = tuple(range(1, w.dim()))
+    s1 = binary_sign(w, "ste")
+    a1 = w.abs().mean(dim=dims, keepdim=True)
+    residual = w - a1 * s1
+    a2 = residual.abs().mean(dim=dims, keepdim=True)
+    steps = 2 ** ratio_log2
+    k = _StraightThrough.apply(a2 / a1.clamp(min=1e-12) * steps,
+                               lambda r: r.round().clamp(0, steps - 1))
+    return steps * s1 + k * binary_sign(residual, "ste")
+
+
+class SRBIntegerWeightQuant(nn.Module):
+    """Brevitas tensor quantizer: the SRB integer plane ``srb_integer_weight`` of the latent
+    weight, scale 1, m + 2 bits. Its value is not a rounding of the weight, so it exports
+    through its own proxy class (export/qonnx_export.py gives that a handler)."""
+
+    def __init__(self, ratio_log2: int):
+        super().__init__()
+        self.ratio_log2 = int(ratio_log2)
+        self.scaling_impl = _ConstScale(1.0)
+        self.bit_width = BitWidthConst(self.ratio_log2 + 2)
+        self.zero_point = StatelessBuffer(torch.tensor(0.0))
+
+    def forward(self, x):
+        return (srb_integer_weight(x, self.ratio_log2), self.scaling_impl(x), self.zero_point(),
+                self.bit_width())
+
+
+class SRBWeightQuantProxy(WeightQuantProxyFromInjector):
+    """Weight proxy of ``SRBWeightQuant``: a class of its own so that export can find it."""
+
+
+class SRBWeightQuant(SignedBinaryClampedConst, WeightQuantSolver):
+    tensor_quant = SRBIntegerWeightQuant
+    proxy_class = SRBWeightQuantProxy
+    ratio_log2 = 2
 
 
 class ConstScaleIntQuant(nn.Module):
@@ -239,12 +289,19 @@ class BinaryConv2d(nn.Module):
         self.pad = (kw // 2, kw // 2, kh // 2, kh // 2)  # F.pad order: left, right, top, bottom
         self.grad = grad
         if backend == "brevitas":
-            self.conv = qnn.QuantConv2d(
-                in_ch, out_ch, (kh, kw), bias=False, weight_quant=BipolarWeightQuant,
-                weight_binarizer_grad=grad)
+            self.conv = qnn.QuantConv2d(in_ch, out_ch, (kh, kw), bias=False,
+                                        **self.brevitas_weight_quant())
         else:
             self.conv = nn.Conv2d(in_ch, out_ch, (kh, kw), bias=False)
         self.backend = backend
+
+    def brevitas_weight_quant(self):
+        """QuantConv2d keyword arguments of the weight quantizer."""
+        return dict(weight_quant=BipolarWeightQuant, weight_binarizer_grad=self.grad)
+
+    def quantized_weight(self):
+        """The torch backend's weight: what the Brevitas quantizer computes."""
+        return binary_sign(self.conv.weight, self.grad)
 
     @property
     def weight(self):
@@ -254,7 +311,29 @@ class BinaryConv2d(nn.Module):
         a = F.pad(a, self.pad, value=-1.0)
         if self.backend == "brevitas":
             return self.conv(a)
-        return F.conv2d(a, binary_sign(self.conv.weight, self.grad))
+        return F.conv2d(a, self.quantized_weight())
+
+
+class IntegerSRBConv2d(BinaryConv2d):
+    """Deployable SRB conv: +-1 inputs (padded with -1) on the integer plane
+    ``srb_integer_weight`` (m = ``ratio_log2``), one exact integer sum; returns it times
+    2**-m, i.e. in units of a1 = mean|w|, as ``BinaryConv2d`` returns units of its scale
+    (the caller applies the per-channel scale)."""
+
+    def __init__(self, in_ch, out_ch, kernel_size, ratio_log2, backend):
+        if not isinstance(ratio_log2, int) or not 0 <= ratio_log2 <= 6:
+            raise ConfigError(f"srb_ratio_log2: {ratio_log2!r} must be an integer in 0..6")
+        self.ratio_log2 = ratio_log2  # read by brevitas_weight_quant in __init__
+        super().__init__(in_ch, out_ch, kernel_size, "ste", backend)
+
+    def brevitas_weight_quant(self):
+        return dict(weight_quant=SRBWeightQuant, weight_ratio_log2=self.ratio_log2)
+
+    def quantized_weight(self):
+        return srb_integer_weight(self.conv.weight, self.ratio_log2)
+
+    def forward(self, a):
+        return super().forward(a) * 2.0 ** -self.ratio_log2
 
 
 class IntConv2d(nn.Module):

@@ -95,3 +95,23 @@ class AnnotateBipolarWeights(Transformation):
                 model.set_tensor_datatype(node.output[0], bipolar)
                 changed = True
         return model, changed
+
+
+class AnnotateUnitScaleIntWeights(Transformation):
+    """Annotate the output of a Quant of constant weights with scale 1 and zero point 0
+    with its integer datatype (SRB's integer weight plane): FoldQuantWeights folds such a
+    quantizer into a plain initializer and drops the datatype, as for bipolar weights."""
+
+    def apply(self, model):
+        changed = False
+        for node in model.graph.node:
+            if node.op_type != "Quant" or any(model.get_initializer(i) is None
+                                              for i in node.input):
+                continue
+            scale, zero_point = (model.get_initializer(i) for i in node.input[1:3])
+            dtype = getCustomOp(node).get_integer_datatype(model)
+            if np.all(scale == 1) and not np.any(zero_point) \
+                    and model.get_tensor_datatype(node.output[0]) != dtype:
+                model.set_tensor_datatype(node.output[0], dtype)
+                changed = True
+        return model, changed

@@ -127,13 +127,16 @@ def _copy_sources(design: Design, rtl: Path) -> list[Path]:
 
 
 def _write_ip_top(design: Design, streams: dict, rtl: Path, ip: IpCore) -> Path:
-    frame_words = streams["s2mm"].frame_words
+    frame_words, in_frame_words = streams["s2mm"].frame_words, streams["mm2s"].frame_words
     parameters = {"core": design.name, "frame_words": frame_words}
     return _render("dma_top.v.j2", rtl / f"{ip.top}.v",
                    header=header(GENERATOR, ip.top, parameters), name=ip.top,
                    core=design.name, in_bits=design.in_port.stream.tdata_bits,
                    out_bits=design.out_port.stream.tdata_bits, frame_words=frame_words,
-                   counter_bits=max(1, (frame_words - 1).bit_length()))
+                   counter_bits=max(1, (frame_words - 1).bit_length()),
+                   in_frame_words=in_frame_words, frame_h=design.frame.height,
+                   frame_w=design.frame.width,
+                   in_counter_bits=max(1, (in_frame_words - 1).bit_length()))
 
 
 def _dma(board: Board, streams: dict) -> dict:

@@ -1,6 +1,6 @@
 // DepthToSpace (ONNX CRD, torch pixel_shuffle) on NHWC streams, block size BLOCK (S).
 //
-//   in : LR rows of IN_W pixels, CHANNELS*S*S channels, channel k = c*S*S + i*S + j
+//   in : LR rows of in_w pixels, CHANNELS*S*S channels, channel k = c*S*S + i*S + j
 //   out: HR pixel (h*S + i, w*S + j), channel c = in (h, w, k)
 // Words carry SIMD elements of ELEM_BITS bits (element 0 at the LSBs), SIMD | CHANNELS.
 //
@@ -15,21 +15,32 @@
 // access patterns then touch every bank exactly once: an input word is rotated by
 // (sub*SIMD / LCM) lanes (sub = word index mod S*S), an output word gathers lane m
 // from bank bank_of(m, q). (Same scheme as hw/hls/depth_to_space.hpp.)
+//
+// The row width is set at run time (1 <= in_w <= MAX_W; each half holds a MAX_W
+// row): in_w must be stable from before a frame's first word until its last output
+// word (the top level changes it only while the accelerator is idle). in_h is not
+// needed (frames are just more rows) and is there for the common port contract.
+`default_nettype none
+
 module depth_to_space #(
-    parameter int IN_W = 4,
-    parameter int CHANNELS = 2,
-    parameter int BLOCK = 2,
-    parameter int SIMD = 1,
-    parameter int ELEM_BITS = 8
+    parameter int MAX_W = 4,  // largest LR row width in pixels: sizes the buffer
+    parameter int CHANNELS = 2,  // output (HR) channels C; the input has C*BLOCK*BLOCK
+    parameter int BLOCK = 2,  // block size S: each LR pixel becomes S x S HR pixels
+    parameter int SIMD = 1,  // elements per stream word; divides CHANNELS
+    parameter int ELEM_BITS = 8  // bits per element
 ) (
-    input  logic                      ap_clk,
-    input  logic                      ap_rst_n,
-    input  logic [SIMD*ELEM_BITS-1:0] in0_V_TDATA,
-    input  logic                      in0_V_TVALID,
-    output logic                      in0_V_TREADY,
-    output logic [SIMD*ELEM_BITS-1:0] out0_V_TDATA,
-    output logic                      out0_V_TVALID,
-    input  logic                      out0_V_TREADY
+    input  wire logic                      ap_clk,
+    input  wire logic                      ap_rst_n,
+    input  wire logic [15:0]               in_w,  // LR row width in pixels, 1..MAX_W
+    /* verilator lint_off UNUSEDSIGNAL */
+    input  wire logic [15:0]               in_h,  // LR height: unused (rows are independent)
+    /* verilator lint_on UNUSEDSIGNAL */
+    input  wire logic [SIMD*ELEM_BITS-1:0] in0_V_TDATA,
+    input  wire logic                      in0_V_TVALID,
+    output logic                           in0_V_TREADY,
+    output logic [SIMD*ELEM_BITS-1:0]      out0_V_TDATA,
+    output logic                           out0_V_TVALID,
+    input  wire logic                      out0_V_TREADY
 );
     function automatic int gcd(input int a, input int b);
         int rest;
@@ -44,8 +55,8 @@ module depth_to_space #(
     localparam int SS = BLOCK * BLOCK;  // sub-pixels per LR pixel
     localparam int FOLD = CHANNELS / SIMD;  // words per HR pixel
     localparam int PIXEL_WORDS = FOLD * SS;  // words per LR pixel
-    localparam int ROW_WORDS = IN_W * PIXEL_WORDS;  // words per LR row, in and out alike
-    localparam int BANK_DEPTH = 2 * ROW_WORDS;  // ping-pong halves
+    localparam int MAX_ROW_WORDS = MAX_W * PIXEL_WORDS;  // words per LR row, in and out alike
+    localparam int BANK_DEPTH = 2 * MAX_ROW_WORDS;  // ping-pong halves, MAX_W rows each
     localparam int LCM = SS * SIMD / gcd(SS, SIMD);
     localparam int ADDR_BITS = $clog2(BANK_DEPTH);
     // registered read + credit check: 3 entries keep one word per cycle
@@ -62,14 +73,14 @@ module depth_to_space #(
 
     // writer: word wr_pos of the LR row going into half wr_half
     logic wr_half;
-    logic [$clog2(ROW_WORDS+1)-1:0] wr_pos;
+    logic [$clog2(MAX_ROW_WORDS+1)-1:0] wr_pos;
     logic [$clog2(SS+1)-1:0] wr_sub;  // wr_pos % SS
     logic [1:0] half_full;
 
     // reader: HR row i, LR column w, HR column j, channel fold f of half rd_half
     logic rd_half;
     logic [$clog2(BLOCK+1)-1:0] out_i, out_j;
-    logic [$clog2(IN_W+1)-1:0] out_w;
+    logic [$clog2(MAX_W+1)-1:0] out_w;
     logic [$clog2(FOLD+1)-1:0] out_f;
 
     // lane or bank `x` of a vector is [x*ELEM_BITS +: ELEM_BITS] (ADDR_BITS for addresses)
@@ -80,16 +91,19 @@ module depth_to_space #(
     logic read_valid;
     logic [$clog2(QUEUE_DEPTH+1)-1:0] queue_count;
 
+    // words of the current LR row (a constant multiple of in_w)
+    wire [31:0] row_words = 32'(in_w) * PIXEL_WORDS;
+
     assign in0_V_TREADY = !half_full[wr_half];
     wire write = in0_V_TVALID && in0_V_TREADY;
-    wire last_write = 32'(wr_pos) == ROW_WORDS - 1;
-    wire addr_t wr_addr = ADDR_BITS'(32'(wr_half) * ROW_WORDS + 32'(wr_pos));
+    wire last_write = 32'(wr_pos) == row_words - 1;
+    wire addr_t wr_addr = ADDR_BITS'(32'(wr_half) * MAX_ROW_WORDS + 32'(wr_pos));
 
     wire credit = 32'(queue_count) + 32'(read_valid) < QUEUE_DEPTH;
     wire issue = half_full[rd_half] && credit;
     wire last_f = 32'(out_f) == FOLD - 1;
     wire last_j = 32'(out_j) == BLOCK - 1;
-    wire last_w = 32'(out_w) == IN_W - 1;
+    wire last_w = 32'(out_w) == 32'(in_w) - 1;
     wire last_i = 32'(out_i) == BLOCK - 1;
     wire last_read = last_f && last_j && last_w && last_i;
 
@@ -109,7 +123,7 @@ module depth_to_space #(
 
     always_comb begin
         int fold_base;
-        fold_base = 32'(rd_half) * ROW_WORDS + 32'(out_w) * PIXEL_WORDS + 32'(out_f) * SS;
+        fold_base = 32'(rd_half) * MAX_ROW_WORDS + 32'(out_w) * PIXEL_WORDS + 32'(out_f) * SS;
         bank_raddr = '0;
         for (int bank = 0; bank < SIMD; bank++)
             for (int lane = 0; lane < SIMD; lane++)
@@ -195,3 +209,5 @@ module depth_to_space #(
         .count(queue_count)
     );
 endmodule
+
+`default_nettype wire

@@ -1,44 +1,59 @@
-// FMPadding: pads an IN_H x IN_W x CHANNELS NHWC image with all-zero elements.
+// FMPadding: pads an in_h x in_w x CHANNELS NHWC image with all-zero elements.
 //
 // Padding is FINN's [top, left, bottom, right]. Words carry SIMD elements of
 // ELEM_BITS bits (element 0 at the LSBs), CHANNELS/SIMD words per pixel. For
 // bipolar data the zero bits encode -1, as in FINN. One output word per cycle:
 // counters walk the padded image and either forward an input word or emit zeros,
 // through one output register.
+//
+// The image size is set at run time (in_w <= MAX_W, any in_h >= 1): in_w and in_h
+// must be stable from before a frame's first word until its last output word
+// (the top level changes them only while the accelerator is idle).
+`default_nettype none
+
 module fmpadding #(
-    parameter int IN_H = 4,
-    parameter int IN_W = 4,
-    parameter int CHANNELS = 2,
-    parameter int SIMD = 1,
-    parameter int ELEM_BITS = 1,
-    parameter int PAD_TOP = 1,
-    parameter int PAD_LEFT = 1,
-    parameter int PAD_BOTTOM = 1,
-    parameter int PAD_RIGHT = 1
+    parameter int MAX_W = 4,  // largest input width in pixels (sizes the column counter)
+    parameter int CHANNELS = 2,  // channels per pixel
+    parameter int SIMD = 1,  // elements per stream word; divides CHANNELS
+    parameter int ELEM_BITS = 1,  // bits per element
+    parameter int PAD_TOP = 1,  // zero rows above the image
+    parameter int PAD_LEFT = 1,  // zero columns left of the image
+    parameter int PAD_BOTTOM = 1,  // zero rows below the image
+    parameter int PAD_RIGHT = 1  // zero columns right of the image
 ) (
-    input  logic                      ap_clk,
-    input  logic                      ap_rst_n,
-    input  logic [SIMD*ELEM_BITS-1:0] in0_V_TDATA,
-    input  logic                      in0_V_TVALID,
-    output logic                      in0_V_TREADY,
-    output logic [SIMD*ELEM_BITS-1:0] out0_V_TDATA,
-    output logic                      out0_V_TVALID,
-    input  logic                      out0_V_TREADY
+    input  wire logic                      ap_clk,
+    input  wire logic                      ap_rst_n,
+    input  wire logic [15:0]               in_w,  // input width in pixels, 1..MAX_W
+    input  wire logic [15:0]               in_h,  // input height in pixels, >= 1
+    input  wire logic [SIMD*ELEM_BITS-1:0] in0_V_TDATA,
+    input  wire logic                      in0_V_TVALID,
+    output logic                           in0_V_TREADY,
+    output logic [SIMD*ELEM_BITS-1:0]      out0_V_TDATA,
+    output logic                           out0_V_TVALID,
+    input  wire logic                      out0_V_TREADY
 );
     localparam int FOLD = CHANNELS / SIMD;
-    localparam int OUT_H = PAD_TOP + IN_H + PAD_BOTTOM;
-    localparam int OUT_W = PAD_LEFT + IN_W + PAD_RIGHT;
+    // padded height needs one bit more than in_h when there is vertical padding
+    localparam int ROW_BITS = $clog2(65535 + PAD_TOP + PAD_BOTTOM + 1);
+    localparam int COL_BITS = $clog2(MAX_W + PAD_LEFT + PAD_RIGHT + 1);
+
+    typedef logic [ROW_BITS-1:0] row_t;
+    typedef logic [COL_BITS-1:0] col_t;
 
     // position of the next output word in the padded image
-    logic [$clog2(OUT_H+1)-1:0] row;
-    logic [$clog2(OUT_W+1)-1:0] col;
+    row_t row;
+    col_t col;
     logic [$clog2(FOLD+1)-1:0] fold;
 
+    wire row_t rows_in = ROW_BITS'(in_h);
+    wire col_t cols_in = COL_BITS'(in_w);
     wire last_fold = 32'(fold) == FOLD - 1;
-    wire last_col = 32'(col) == OUT_W - 1;
-    wire last_row = 32'(row) == OUT_H - 1;
-    // unsigned wrap-around: one compare tests PAD_TOP <= row < PAD_TOP + IN_H
-    wire in_image = 32'(row) - PAD_TOP < IN_H && 32'(col) - PAD_LEFT < IN_W;
+    wire last_col = col == cols_in + COL_BITS'(PAD_LEFT + PAD_RIGHT - 1);
+    wire last_row = row == rows_in + ROW_BITS'(PAD_TOP + PAD_BOTTOM - 1);
+    // unsigned wrap-around: one compare tests PAD_TOP <= row < PAD_TOP + in_h
+    wire row_t image_row = row - ROW_BITS'(PAD_TOP);
+    wire col_t image_col = col - COL_BITS'(PAD_LEFT);
+    wire in_image = image_row < rows_in && image_col < cols_in;
 
     wire load = !out0_V_TVALID || out0_V_TREADY;  // output register free next cycle
     wire advance = load && (!in_image || in0_V_TVALID);
@@ -66,3 +81,5 @@ module fmpadding #(
         if (advance) out0_V_TDATA <= in_image ? in0_V_TDATA : '0;
     end
 endmodule
+
+`default_nettype wire

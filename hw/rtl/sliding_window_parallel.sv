@@ -53,10 +53,11 @@ module sliding_window_parallel #(
 
     // accept stage: position of the next input pixel
     logic [15:0] in_x, in_y;
-    // shift stage: the accepted pixel and its position
+    // shift stage: the accepted pixel, and whether it is a window's bottom-right corner
+    // (row >= KH-1, column >= KW-1)
     logic shift_full;
     logic [PIXEL_BITS-1:0] shift_pixel;
-    logic [15:0] shift_x, shift_y;
+    logic shift_corner;
 
     // the window is the output word: pixel (ky, kx) at [(ky*KW + kx)*PIXEL_BITS +: PIXEL_BITS],
     // so element (ky*KW + kx)*CHANNELS + c at [((ky*KW + kx)*CHANNELS + c)*ELEM_BITS +: ELEM_BITS]
@@ -70,8 +71,7 @@ module sliding_window_parallel #(
     wire accept = in0_V_TVALID && in0_V_TREADY;
     wire last_x = in_x == in_w - 16'd1;
     wire last_y = in_y == in_h - 16'd1;
-    // the shifted-in pixel is a window's bottom-right corner
-    wire corner = 32'(shift_y) + 1 >= KH && 32'(shift_x) + 1 >= KW;
+    wire corner = 32'(in_y) + 1 >= KH && 32'(in_x) + 1 >= KW;
 
     assign out0_V_TDATA = window;
 
@@ -88,8 +88,7 @@ module sliding_window_parallel #(
     always_ff @(posedge ap_clk) begin
         if (accept) begin
             shift_pixel <= in0_V_TDATA;
-            shift_x <= in_x;
-            shift_y <= in_y;
+            shift_corner <= corner;
         end
     end
 
@@ -100,7 +99,7 @@ module sliding_window_parallel #(
         end else begin
             if (accept) shift_full <= 1'b1;
             else if (shift) shift_full <= 1'b0;
-            if (shift) out0_V_TVALID <= corner;
+            if (shift) out0_V_TVALID <= shift_corner;
             else if (out0_V_TREADY) out0_V_TVALID <= 1'b0;
         end
     end
@@ -125,17 +124,20 @@ module sliding_window_parallel #(
         // a write to the column being read in the same cycle (in_w = 1 only): its data
         logic [ROWS_BITS-1:0] bypass_rows;
         logic bypass;
+        wire [ADDR_BITS-1:0] in_col = in_x[ADDR_BITS-1:0];
+        logic [ADDR_BITS-1:0] shift_col;  // the shift stage pixel's column
         // the column without its oldest pixel: the rows above the next row's pixel
         wire [ROWS_BITS-1:0] write_rows = column[KH*PIXEL_BITS-1:PIXEL_BITS];
 
         always_ff @(posedge ap_clk) begin
-            if (shift) line_buffer[shift_x[ADDR_BITS-1:0]] <= write_rows;
-            if (accept) read_rows <= line_buffer[in_x[ADDR_BITS-1:0]];
+            if (shift) line_buffer[shift_col] <= write_rows;
+            if (accept) read_rows <= line_buffer[in_col];
         end
 
         always_ff @(posedge ap_clk) begin
             if (accept) begin
-                bypass <= shift && shift_x == in_x;
+                shift_col <= in_col;
+                bypass <= shift && shift_col == in_col;
                 bypass_rows <= write_rows;
             end
         end

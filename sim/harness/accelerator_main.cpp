@@ -2,17 +2,26 @@
 // file through in0_V, collects out0_V into a file, prints one JSON line of cycle counts
 // and simulation speed. Built by sim/harness/verilator_harness.py:
 //   verilator --cc --exe --build --top-module <top> --prefix Vdut
-//             -CFLAGS "-DIN_WORD_BYTES=<n> -DOUT_WORD_BYTES=<m>" <sources> accelerator_main.cpp
+//             -CFLAGS "-DIN_WORD_BYTES=<n> -DOUT_WORD_BYTES=<m> -DSCALE=<s>"
+//             <sources> accelerator_main.cpp
 // Files hold whole stream words, little-endian, IN_WORD_BYTES / OUT_WORD_BYTES each
 // (TDATA width in whole bytes, as FINN pads it).
 //
+// The LR frame size (--frame-height, --frame-width) is set on the top's frame_h/frame_w
+// ports before reset is released. The input follows the AXI4-Stream video convention
+// (TUSER on a frame's first word, TLAST on a line's last word); the output's TUSER/TLAST
+// are checked against the HR frame (SCALE times the LR lines), and the top's sticky
+// status must stay 0.
+//
 // Usage: harness --input F --output F --frames N --in-words-per-frame N
-//                --out-words-per-frame N [--seed S] [--idle-prob P] [--stall-prob P]
-//                [--deadlock-cycles N]
-// Exit codes: 0 done, 1 bad arguments or files, 2 deadlock (no transfer for N cycles).
+//                --out-words-per-frame N --frame-height H --frame-width W [--seed S]
+//                [--idle-prob P] [--stall-prob P] [--deadlock-cycles N]
+// Exit codes: 0 done, 1 bad arguments or files or a wrong output TUSER/TLAST/status,
+// 2 deadlock (no transfer for N cycles).
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -25,8 +34,8 @@
 #include "Vdut.h"
 #include "verilated.h"
 
-#if !defined(IN_WORD_BYTES) || !defined(OUT_WORD_BYTES)
-#error "define IN_WORD_BYTES and OUT_WORD_BYTES (TDATA bytes of in0_V and out0_V)"
+#if !defined(IN_WORD_BYTES) || !defined(OUT_WORD_BYTES) || !defined(SCALE)
+#error "define IN_WORD_BYTES, OUT_WORD_BYTES (TDATA bytes of in0_V and out0_V) and SCALE"
 #endif
 
 // the ports must hold the words of the files (references: sizeof gives the port's storage)
@@ -40,6 +49,7 @@ constexpr int RESET_CYCLES = 4;
 struct Options {
     std::string input, output;
     uint64_t frames = 0, in_words_per_frame = 0, out_words_per_frame = 0;
+    uint64_t frame_height = 0, frame_width = 0;  // LR pixels
     uint64_t seed = 0, deadlock_cycles = 1000000;
     double idle_prob = 0.0, stall_prob = 0.0;
 };
@@ -72,6 +82,8 @@ Options parse_options(int argc, char** argv) {
     options.frames = take_uint("--frames", true, 0);
     options.in_words_per_frame = take_uint("--in-words-per-frame", true, 0);
     options.out_words_per_frame = take_uint("--out-words-per-frame", true, 0);
+    options.frame_height = take_uint("--frame-height", true, 0);
+    options.frame_width = take_uint("--frame-width", true, 0);
     options.seed = take_uint("--seed", false, options.seed);
     options.deadlock_cycles = take_uint("--deadlock-cycles", false, options.deadlock_cycles);
     options.idle_prob = take_prob("--idle-prob");
@@ -148,6 +160,7 @@ struct Measurement {
     uint64_t first_transfer = 0;
     std::vector<uint64_t> frame_ends;  // cycle of every frame's last output word
     double wall_seconds = 0.0;
+    double cpu_seconds = 0.0;  // of this process: a loaded machine slows wall time, not this
 };
 
 // inputs change while the clock is low; handshakes and output data are sampled before
@@ -162,8 +175,10 @@ void rise(Vdut& top) {
     top.eval();
 }
 
-void reset(Vdut& top) {
+void reset(Vdut& top, const Options& options) {
     top.ap_rst_n = 0;
+    top.frame_h = static_cast<uint16_t>(options.frame_height);
+    top.frame_w = static_cast<uint16_t>(options.frame_width);
     top.in0_V_TVALID = 0;
     top.out0_V_TREADY = 0;
     for (int i = 0; i < RESET_CYCLES; ++i) {
@@ -173,19 +188,35 @@ void reset(Vdut& top) {
     top.ap_rst_n = 1;
 }
 
+// output word `index` carries TUSER on a frame's first word, TLAST on a line's last
+void check_video_sideband(const Vdut& top, uint64_t index, uint64_t frame_words,
+                          uint64_t line_words) {
+    const bool tuser = index % frame_words == 0, tlast = index % line_words == line_words - 1;
+    if (static_cast<bool>(top.out0_V_TUSER) != tuser || static_cast<bool>(top.out0_V_TLAST) != tlast)
+        throw std::runtime_error("output word " + std::to_string(index) + " has TUSER "
+                                 + std::to_string(top.out0_V_TUSER) + " TLAST "
+                                 + std::to_string(top.out0_V_TLAST) + ", expected "
+                                 + std::to_string(tuser) + " " + std::to_string(tlast));
+}
+
 Measurement stream(Vdut& top, const Options& options, const std::vector<uint8_t>& input,
                    std::vector<uint8_t>& output) {
     const uint64_t words_in = options.frames * options.in_words_per_frame;
     const uint64_t words_out = options.frames * options.out_words_per_frame;
+    const uint64_t in_line_words = options.in_words_per_frame / options.frame_height;
+    const uint64_t out_line_words = options.out_words_per_frame / (options.frame_height * SCALE);
     Random idles(options.seed), stalls(options.seed + 100);
     Measurement m;
     uint64_t sent = 0, received = 0, last_progress = 0;
     bool presenting = false;  // a word is on in0_V
     const auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();
     while (received < words_out) {
         // a word stays on in0_V until accepted (AXI), so idles fall between words only
         if (!presenting && sent < words_in && !idles.chance(options.idle_prob)) {
             load_word(top.in0_V_TDATA, &input[sent * IN_WORD_BYTES], IN_WORD_BYTES);
+            top.in0_V_TUSER = sent % options.in_words_per_frame == 0;
+            top.in0_V_TLAST = sent % in_line_words == in_line_words - 1;
             presenting = true;
         }
         top.in0_V_TVALID = presenting;
@@ -193,7 +224,10 @@ Measurement stream(Vdut& top, const Options& options, const std::vector<uint8_t>
         fall(top);
         const bool in_fire = top.in0_V_TVALID && top.in0_V_TREADY;
         const bool out_fire = top.out0_V_TVALID && top.out0_V_TREADY;
-        if (out_fire) store_word(top.out0_V_TDATA, &output[received * OUT_WORD_BYTES], OUT_WORD_BYTES);
+        if (out_fire) {
+            store_word(top.out0_V_TDATA, &output[received * OUT_WORD_BYTES], OUT_WORD_BYTES);
+            check_video_sideband(top, received, options.out_words_per_frame, out_line_words);
+        }
         rise(top);
         ++m.cycles;
         if (out_fire && ++received % options.out_words_per_frame == 0) m.frame_ends.push_back(m.cycles);
@@ -211,6 +245,7 @@ Measurement stream(Vdut& top, const Options& options, const std::vector<uint8_t>
         }
     }
     m.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    m.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     return m;
 }
 
@@ -222,17 +257,27 @@ void print_json(const Options& options, const Measurement& m) {
         : static_cast<double>(first_frame);
     std::printf("{\"frames\": %llu, \"words_in\": %llu, \"words_out\": %llu, \"cycles\": %llu, "
                 "\"first_frame_cycles\": %llu, \"frame_interval_cycles\": %.1f, "
-                "\"wall_seconds\": %.6f, \"cycles_per_second\": %.0f}\n",
+                "\"wall_seconds\": %.6f, \"cycles_per_second\": %.0f, \"cpu_seconds\": %.6f, "
+                "\"cycles_per_cpu_second\": %.0f}\n",
                 static_cast<unsigned long long>(options.frames),
                 static_cast<unsigned long long>(options.frames * options.in_words_per_frame),
                 static_cast<unsigned long long>(options.frames * options.out_words_per_frame),
                 static_cast<unsigned long long>(m.cycles), static_cast<unsigned long long>(first_frame),
-                interval, m.wall_seconds, m.cycles / m.wall_seconds);
+                interval, m.wall_seconds, m.cycles / m.wall_seconds, m.cpu_seconds,
+                m.cycles / m.cpu_seconds);
 }
 
 void check_input_size(const Options& options, const std::vector<uint8_t>& input) {
     if (options.frames == 0 || options.in_words_per_frame == 0 || options.out_words_per_frame == 0)
         throw std::runtime_error("frames and words per frame must be positive");
+    if (options.frame_height == 0 || options.frame_width == 0 || options.frame_height > 0xFFFF
+        || options.frame_width > 0xFFFF)
+        throw std::runtime_error("frame height and width must be 1..65535 pixels");
+    if (options.in_words_per_frame % (options.frame_height * options.frame_width)
+        || options.out_words_per_frame % (options.frame_height * options.frame_width * SCALE * SCALE))
+        throw std::runtime_error("words per frame are not whole pixels of a "
+                                 + std::to_string(options.frame_height) + "x"
+                                 + std::to_string(options.frame_width) + " frame");
     const uint64_t expected = options.frames * options.in_words_per_frame * IN_WORD_BYTES;
     if (input.size() != expected)
         throw std::runtime_error(options.input + " holds " + std::to_string(input.size())
@@ -249,8 +294,11 @@ int main(int argc, char** argv) {
         const auto context = std::make_unique<VerilatedContext>();
         Vdut top(context.get());
         std::vector<uint8_t> output(options.frames * options.out_words_per_frame * OUT_WORD_BYTES);
-        reset(top);
+        reset(top, options);
         const Measurement measurement = stream(top, options, input, output);
+        if (top.status != 0)
+            throw std::runtime_error("status " + std::to_string(top.status)
+                                     + ": the input edge flagged the harness's frames");
         top.final();
         write_file(options.output, output);
         print_json(options, measurement);

@@ -20,7 +20,8 @@ TB_CASE_ENV = "TB_CASE"
 
 
 __all__ = [
-    "AxisDriver", "AxisMonitor", "load_case", "load_cases", "reset", "save_case", "sim_cycles", "start_clock",
+    "AxisDriver", "AxisMonitor", "load_case", "load_cases", "reset", "save_case", "sim_cycles",
+    "start_clock",
 ]
 
 
@@ -77,6 +78,7 @@ class AxisDriver:
 
     def __init__(self, dut, prefix: str, clock, idle_prob: float = 0.0, seed: int = 0):
         self.clock = clock
+        self.dut, self.prefix = dut, prefix
         self.tdata = getattr(dut, f"{prefix}_TDATA")
         self.tvalid = getattr(dut, f"{prefix}_TVALID")
         self.tready = getattr(dut, f"{prefix}_TREADY")
@@ -86,13 +88,20 @@ class AxisDriver:
         self.tvalid.value = 0
         self.offered = IndexEvents()
 
-    async def send(self, words) -> None:
+    async def send(self, words, tuser=None, tlast=None) -> None:
+        """Send ``words``; ``tuser`` / ``tlast``: per-word values of the stream's TUSER /
+        TLAST (AXI4-Stream video: start of frame, end of line), if it has them."""
+        sideband = [(getattr(self.dut, f"{self.prefix}_{name}"), values)
+                    for name, values in (("TUSER", tuser), ("TLAST", tlast))
+                    if values is not None]
         await FallingEdge(self.clock)
         for index, word in enumerate(words):
             while self.rng.random() < self.idle_prob:
                 self.tvalid.value = 0
                 await FallingEdge(self.clock)
             self.tdata.value = int(word)
+            for signal, values in sideband:
+                signal.value = int(values[index])
             self.tvalid.value = 1
             self.offered.reached(index)
             await self._wait_accepted()
@@ -115,11 +124,16 @@ class AxisMonitor:
     ``transfer_cycles`` lists the cycle (``sim_cycles``) of every handshake.
     """
 
-    def __init__(self, dut, prefix: str, clock, stall_prob: float = 0.0, seed: int = 0):
+    def __init__(self, dut, prefix: str, clock, stall_prob: float = 0.0, seed: int = 0,
+                 sideband: tuple[str, ...] = ()):
+        """sideband: names of further signals to record with every word (``TUSER``...),
+        into ``self.sideband[name]``."""
         self.clock = clock
         self.tdata = getattr(dut, f"{prefix}_TDATA")
         self.tvalid = getattr(dut, f"{prefix}_TVALID")
         self.tready = getattr(dut, f"{prefix}_TREADY")
+        self.sideband_signals = {name: getattr(dut, f"{prefix}_{name}") for name in sideband}
+        self.sideband: dict[str, list[int]] = {name: [] for name in sideband}
         self.stall_prob = stall_prob
         self.rng = random.Random(seed)
         self.transfer_cycles: list[int] = []
@@ -136,6 +150,8 @@ class AxisMonitor:
                 self.offered.reached(len(words))
             if self.tready.value and self.tvalid.value:
                 words.append(word_value(self.tdata))
+                for name, signal in self.sideband_signals.items():
+                    self.sideband[name].append(word_value(signal))
                 self.transfer_cycles.append(sim_cycles())
             await FallingEdge(self.clock)
         self.tready.value = 0

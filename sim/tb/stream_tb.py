@@ -195,6 +195,7 @@ class StreamTB:
         for name, reception in traffic.receptions.items():
             words = await with_timeout(reception, budget * CLOCK_PERIOD_NS, "ns")
             self.check_output(name, words, frames)
+            self.check_sideband(name, traffic.monitors[name].sideband, frames)
         silence = int(np.clip(self.case["expected_cycles"], *SILENCE_CYCLES))
         await Combine(*(
             cocotb.start_soon(monitor.expect_no_extra_words(
@@ -241,6 +242,18 @@ class StreamTB:
         self.log.info("frame cycles: measured %d, expected %d", measured, expected)
         assert measured == expected, f"frame took {measured} cycles, the model says {expected}"
 
+    def input_sideband(self, name: str, frames: int) -> dict:
+        """Per-word TUSER / TLAST values of input ``name`` for ``frames`` frames (keywords
+        of ``AxisDriver.send``); none here."""
+        return {}
+
+    def output_sideband(self) -> tuple[str, ...]:
+        """Signals recorded with every output word (``AxisMonitor`` sideband); none here."""
+        return ()
+
+    def check_sideband(self, name: str, sideband: dict, frames: int) -> None:
+        """Check the recorded sideband of output ``name``; nothing here."""
+
     def check_output(self, name: str, words: list[int], frames: int) -> None:
         case = self.case
         golden = np.asarray(case[name][:frames]).reshape(-1)
@@ -258,10 +271,11 @@ class StreamTB:
                                       self.rng.randrange(2**32))
                      for name in self.inputs},
             monitors={name: AxisMonitor(self.dut, f"{name}_V", self.dut.ap_clk, stall_prob,
-                                        self.rng.randrange(2**32))
+                                        self.rng.randrange(2**32), self.output_sideband())
                       for name in self.outputs})
         traffic.sends = [
-            cocotb.start_soon(driver.send(self.words[name][:frames * self.words_per_frame[name]]))
+            cocotb.start_soon(driver.send(self.words[name][:frames * self.words_per_frame[name]],
+                                          **self.input_sideband(name, frames)))
             for name, driver in traffic.drivers.items()]
         traffic.receptions = {
             name: cocotb.start_soon(monitor.recv(frames * self.words_per_frame[name]))

@@ -1,4 +1,5 @@
-"""Deployable variants of the seed methods (binsr, BTM, BBCU-L) are exact through the chain."""
+"""Deployable variants of the seed methods (binsr, BTM, BBCU-L, FRBC) are exact through the
+chain."""
 import pytest
 
 from sr_models import trained_like
@@ -10,6 +11,8 @@ DEPLOYABLE = [
     dict(arch="BTM"),
     dict(arch="BBCUL"),  # k: nearest power of two of 130 * n / 64 -> input gain 2**2 for n = 6
     dict(arch="BBCUL", act_position="after_add", k=1),
+    dict(arch="FRBC"),  # SRB: integer MVAUs on bits, weights of 4 bits (ratio k / 4)
+    dict(arch="FRBC", srb_ratio_log2=3),
 ]
 
 

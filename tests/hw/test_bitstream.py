@@ -162,12 +162,15 @@ def test_project_files_and_build_info(project, export_dir):
 
 # stands in for the stitched accelerator: a word out whenever the consumer takes one
 STAND_IN_CORE = """
-module accelerator(input logic ap_clk, ap_rst_n, input logic [7:0] in0_V_TDATA,
-  input logic in0_V_TVALID, output logic in0_V_TREADY, output logic [7:0] out0_V_TDATA,
-  output logic out0_V_TVALID, input logic out0_V_TREADY);
+module accelerator(input logic ap_clk, ap_rst_n, input logic [15:0] frame_w, frame_h,
+  input logic [7:0] in0_V_TDATA, input logic in0_V_TVALID, output logic in0_V_TREADY,
+  input logic in0_V_TUSER, in0_V_TLAST, output logic [7:0] out0_V_TDATA,
+  output logic out0_V_TVALID, input logic out0_V_TREADY, output logic out0_V_TUSER,
+  out0_V_TLAST, output logic [3:0] status);
   assign in0_V_TREADY = 1'b1;
   assign out0_V_TDATA = 8'd0;
   assign out0_V_TVALID = ap_rst_n;
+  assign {out0_V_TUSER, out0_V_TLAST, status} = '0;
 endmodule
 """
 

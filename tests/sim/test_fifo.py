@@ -10,14 +10,20 @@ FRAMES = 2
 WORDS = 40
 # (depth, width); heavy backpressure fills the FIFO
 # (1-bit words: TDATA is a single bit, which Icarus hands to cocotb as a Logic, not an array)
-CONFIGS = {"depth_1": (1, 3), "depth_4": (4, 8), "depth_5": (5, 70), "width_1": (2, 1)}
+# block_ram: deeper than stream_fifo.LUTRAM_MAX_DEPTH, read registered from block RAM
+CONFIGS = {"depth_1": (1, 3), "depth_4": (4, 8), "depth_5": (5, 70), "width_1": (2, 1),
+           "block_ram": (70, 12)}
 RUNS = [simulator_case("depth_1", "verilator"), simulator_case("depth_4", "verilator"),
-        simulator_case("depth_5", "icarus"), simulator_case("width_1", "icarus")]
+        simulator_case("depth_5", "icarus"), simulator_case("width_1", "icarus"),
+        simulator_case("block_ram", "verilator"), simulator_case("block_ram", "icarus")]
 
 
 @pytest.mark.parametrize("config, simulator", RUNS)
 def test_fifo_passes_words_in_order(config, simulator, tmp_path):
-    fifo_case(np.random.default_rng(4), *CONFIGS[config], words=WORDS, frames=FRAMES).run_rtl(
+    depth, width = CONFIGS[config]
+    # a deep FIFO needs frames longer than itself to fill
+    words = max(WORDS, 2 * depth)
+    fifo_case(np.random.default_rng(4), depth, width, words=words, frames=FRAMES).run_rtl(
         tmp_path, simulator)
 
 

@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 
 from hw import sliding_window
-from sim.layer_cases import sliding_window_parallel_case
+from hw.area import synth_area, yosys_available
+from sim.layer_cases import run_at_sizes, sliding_window_parallel_case
 from sim.runner import simulator_case
 
 FRAMES = 2
@@ -21,21 +22,18 @@ RUNS = [*(simulator_case(name, "verilator") for name in CONFIGS),
         simulator_case("3x3_binary", "icarus")]
 
 
-def _sizes(config: str, rng, frames: int = FRAMES):
-    layer, max_w, sizes = CONFIGS[config]
-    return [sliding_window_parallel_case(rng, h, w, *layer, frames=frames, max_w=max_w)
-            for h, w in sizes]
-
-
 @pytest.mark.parametrize("config, simulator", RUNS)
 def test_sliding_window_parallel_matches_golden_at_two_sizes(config, simulator, tmp_path):
-    first, second = _sizes(config, np.random.default_rng(3))
-    first.run_rtl(tmp_path, simulator, more_sizes=(second,))
+    run_at_sizes(sliding_window_parallel_case, np.random.default_rng(3), *CONFIGS[config],
+                 tmp_path, simulator, FRAMES)
 
 
 @pytest.mark.parametrize("config", CONFIGS)
 def test_golden_equals_finn_execution(config):
-    for case in _sizes(config, np.random.default_rng(4), frames=1):
+    layer, max_w, sizes = CONFIGS[config]
+    rng = np.random.default_rng(4)
+    for h, w in sizes:
+        case = sliding_window_parallel_case(rng, h, w, *layer, frames=1, max_w=max_w)
         assert case.finn_mismatches() == []
 
 
@@ -50,3 +48,11 @@ def test_golden_equals_finn_execution(config):
 def test_check_parallel_names_layer_and_rule(args, rule):
     with pytest.raises(ValueError, match=rule):
         sliding_window.check_parallel(*args)
+
+
+@pytest.mark.skipif(not yosys_available(), reason="yosys is not installed")
+def test_line_buffer_of_a_960_pixel_row_is_block_ram():
+    area = synth_area(sliding_window.PARALLEL_SOURCES, sliding_window.PARALLEL_MODULE,
+                      sliding_window.parallel_rtl_parameters(962, 4, 1, (3, 3)))
+    # 2 rows of 4 bits x 962 columns in one 18 Kb block, nothing in LUTs or flip-flops
+    assert (area["BRAM18"], area["LUTRAM"]) == (1, 0) and area["FF"] < 150, area

@@ -16,11 +16,22 @@ Activations are binarized by ReActNet's RSign, sign(x - shift_c) with a learnabl
 per-channel shift and the ApproxSign surrogate gradient. ``binarize: none`` builds the
 float twin of the same architecture (same parameter names and blocks), the DBT teacher;
 ``binarize: plain`` keeps only the first term (a1 * sign(w)), the ablation baseline.
+
+Deployable mode (FRBC): ``BinarySR`` with the same unit, a residual around every binary conv
+(RSign = sign(x + b_c) -> conv -> BatchNorm -> + x -> PReLU, slopes >= 0), 2 units per
+block plus the body's closing unit, integer head and tail, bicubic global skip. SRB's scale
+ratio a2 / a1 is quantized per output channel to k / 2**m (``srb_ratio_log2`` m, default
+2; straight-through rounding), so o / a1 = sign(a) * (2**m s1 + k s2) / 2**m: one conv on
+an integer weight plane of m + 2 bits whose scale a1 / 2**m, like BatchNorm's, ends in the
+thresholds (``train.quant.srb_integer_weight``). ``binarize: plain`` deploys as +-1 weights;
+``none`` (the float twin) does not deploy.
 """
 import torch
 from torch import nn
 from torch.nn import functional as F
 
+from train.archs.binary_sr import BinarySR
+from train.archs.blocks import split_mode_options
 from train.quant import binary_sign, check_choice
 from train.registry import ARCH_REGISTRY, ConfigError
 
@@ -153,8 +164,7 @@ class FloatHeadTailSR(nn.Module):
         return y * 255.0
 
 
-@ARCH_REGISTRY.register()
-class FRBC(FloatHeadTailSR):
+class FRBCPaper(FloatHeadTailSR):
     """FRB's CNN: SRResNet backbone (16 blocks x 64 channels) with SRB body convs.
 
     ``global_skip: bicubic`` adds a bicubic upsampling of the input to the output (not in the
@@ -162,9 +172,48 @@ class FRBC(FloatHeadTailSR):
     """
 
     def __init__(self, scale, in_channels, channels=64, blocks=16, binarize="srb",
-                 mode="paper", global_skip="none"):
-        paper_mode_only("FRBC", mode)
+                 global_skip="none"):
         check_choice("binarize", binarize, BINARIZATIONS)
         body = nn.ModuleList(SRBResBlock(channels, binarize) for _ in range(blocks))
         super().__init__(scale, in_channels, channels, body, SRBUnit(channels, binarize),
                          global_skip)
+
+
+PAPER_KEYS = {"channels", "blocks", "binarize", "global_skip"}
+DEPLOYABLE_KEYS = {"channels", "blocks", "binarize", "srb_ratio_log2", "weight_bits",
+                   "res_bits", "branch_bits", "res_scale_log2", "tail_bits", "long_skip",
+                   "global_skip", "tail_init_gain", "backend"}
+DEFAULT_SRB_RATIO_LOG2 = 2
+
+
+class DeployableFRBC(BinarySR):
+    """FRBC on the integer data path: ``blocks`` blocks of two SRB units (``body``, what DBT
+    distills, block for block with the paper-mode float twin) and the closing unit
+    ``body_end``; each unit is a ``BinaryResBlock`` with one conv."""
+
+    def __init__(self, scale, in_channels, channels=64, blocks=16, binarize="srb",
+                 srb_ratio_log2=DEFAULT_SRB_RATIO_LOG2, **options):
+        check_choice("binarize", binarize, BINARIZATIONS)
+        if binarize == "none":
+            raise ConfigError("model.binarize: none (the float twin) has no deployable mode; "
+                              "use srb or plain")
+        super().__init__(scale, in_channels, channels=channels, blocks=2 * blocks + 1,
+                         convs_per_block=1, head_act="prelu", out_act="none",
+                         post_add_act="prelu", affine="batchnorm", weight_grad="ste",
+                         act_grad="approx_sign",
+                         srb_ratio_log2=srb_ratio_log2 if binarize == "srb" else None, **options)
+        units = list(self.body)
+        self.body = nn.ModuleList(nn.Sequential(*units[2 * i:2 * i + 2]) for i in range(blocks))
+        self.body_end = units[-1]
+
+    def run_body(self, r):
+        return self.body_end(super().run_body(r))
+
+
+@ARCH_REGISTRY.register()
+def FRBC(scale, in_channels, mode="paper", **options):
+    """FRBC, paper or deployable (see the module docstring)."""
+    split_mode_options("FRBC", mode, options, PAPER_KEYS, DEPLOYABLE_KEYS)
+    if mode == "paper":
+        return FRBCPaper(scale, in_channels, **options)
+    return DeployableFRBC(scale, in_channels, **options)
