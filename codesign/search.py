@@ -56,7 +56,7 @@ def open_study(space: Space, storage_url: str, heartbeat: float):
     try:
         storage = optuna.storages.RDBStorage(
             storage_url, heartbeat_interval=heartbeat, grace_period=2 * heartbeat,
-            failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=3))
+            heartbeat_stale_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=3))
         return optuna.create_study(study_name=space.name, storage=storage,
                                    directions=list(DIRECTIONS), sampler=make_sampler(space),
                                    load_if_exists=True)

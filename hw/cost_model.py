@@ -62,7 +62,7 @@ def _thresholding_features(inst, node, model):
 def _window_features(inst, node, model):
     p = inst.parameters
     return {"lane_bits": p["SIMD"] * p["ELEM_BITS"],
-            "buffer_bits": p["KERNEL"] * p["IN_W"] * p["CHANNELS"] * p["ELEM_BITS"]}
+            "buffer_bits": p["KERNEL"] * p["MAX_W"] * p["CHANNELS"] * p["ELEM_BITS"]}
 
 
 def _parallel_window_features(inst, node, model):
@@ -75,7 +75,7 @@ def _parallel_window_features(inst, node, model):
 
 def _depth_to_space_features(inst, node, model):
     p = inst.parameters
-    row_bits = p["IN_W"] * p["CHANNELS"] * p["BLOCK"] ** 2 * p["ELEM_BITS"]
+    row_bits = p["MAX_W"] * p["CHANNELS"] * p["BLOCK"] ** 2 * p["ELEM_BITS"]
     return {"lane_bits": p["SIMD"] * p["ELEM_BITS"], "buffer_bits": 2 * row_bits}
 
 
