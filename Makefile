@@ -22,9 +22,9 @@ OUT ?=
 # on it), the widest LR frame the hardware takes, and the folding target: TARGET_FPS
 # frames of the VIDEO frame (HxW, LR) per second at 100 MHz. The default, 2 frames/s of
 # 540x960 (96 cycles per LR pixel), folds the binary MVAUs to SIMD 32 x PE 4, where
-# `make area` (yosys per layer) takes minutes; fully unfolded binary MVAUs take yosys
-# over 17 minutes each, and 60 frames/s (3.2 cycles per pixel) is below what the
-# sliding windows reach (9 cycles per pixel, 25 for the bicubic skip's)
+# `make area` (yosys per layer) takes minutes; 60 frames/s (3.2 cycles per pixel) turns
+# on parallel windows and unfolds the binary MVAUs of this 32-channel model fully, which
+# yosys takes over 17 minutes each to synthesize (and which do not fit a Pynq-Z2)
 VERIFY_FRAME ?= 32x32
 MAX_WIDTH ?= 960
 VIDEO ?= 540x$(MAX_WIDTH)

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from benchmarks.common import machine_info, machine_line, write_result
+from hw.folding import divisors
 from sim.layer_cases import (LayerCase, depth_to_space_case, duplicate_streams_case,
                              elementwise_add_case, fifo_case, fmpadding_case, int_mvau_case,
                              sliding_window_case, sliding_window_parallel_case,
@@ -115,9 +116,14 @@ def draw_sliding_window_parallel(rng, out_dir, name) -> LayerCase:
 
 
 def draw_depth_to_space(rng, out_dir, name) -> LayerCase:
-    channels, simd = _folded(rng, max_fold=3)
-    return depth_to_space_case(rng, *_image(rng, 1, 4), channels, int(rng.integers(2, 5)), simd,
-                               int(rng.integers(1, 9)))
+    """Any SIMD dividing the input channels, any output width dividing channels * block
+    (P whole HR pixels or part of one), built wider than the run-time width or not."""
+    channels, block = int(rng.integers(1, 5)), int(rng.integers(2, 5))
+    simd = int(rng.choice(divisors(channels * block * block)))
+    out_simd = int(rng.choice(divisors(channels * block)))
+    in_h, in_w = _image(rng, 1, 4)
+    return depth_to_space_case(rng, in_h, in_w, channels, block, simd, out_simd,
+                               int(rng.integers(1, 9)), max_w=in_w + int(rng.integers(0, 3)))
 
 
 def draw_duplicate_streams(rng, out_dir, name) -> LayerCase:

@@ -220,16 +220,19 @@ def _parallel_window(node, model, frame, dims, channels, simd, bits, kernel):
 
 
 def _depth_to_space(node, model, out_dir, frame):
+    """SIMD elements per input word, the op's output width (OutSIMD, P*C for P HR pixels)
+    per output word."""
     op = getCustomOp(node)
     dims = op.get_nodeattr("ImgDim")
     c, block, simd = (op.get_nodeattr(k) for k in ("NumChannels", "BlockSize", "SIMD"))
+    out_simd = op.get_out_simd()
     bits = op.get_input_datatype().bitwidth()
     return _spatial(node, model, frame, dims, depth_to_space.MODULE,
                     depth_to_space.rtl_parameters(frame.layer_max_width(dims), c, block, simd,
-                                                  bits),
+                                                  out_simd, bits),
                     depth_to_space.SOURCES, simd,
-                    lambda h, w: depth_to_space.expected_cycles(h, w, c, block, simd),
-                    "DepthToSpace")
+                    lambda h, w: depth_to_space.expected_cycles(h, w, c, block, simd, out_simd),
+                    "DepthToSpace", out_per_word=out_simd)
 
 
 def _pixels_and_channels(model, tensor, frame):

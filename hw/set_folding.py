@@ -74,10 +74,14 @@ def _fold_channelwise(model, node, target, attr="PE"):
 
 
 def _fold_depth_to_space(model, node, target):
+    """Input and output words each as narrow as the target allows: SIMD among the divisors
+    of the input channels C*S*S, OutSIMD (P*C for P HR pixels per word) among those of
+    C*S, an LR pixel's part of one HR row; at OutSIMD = C*S it still takes S cycles."""
     op = getCustomOp(node)
-    channels = op.get_nodeattr("NumChannels")
-    work = _pixels(model, node.input[0]) * model.get_tensor_shape(node.input[0])[-1]
-    op.set_nodeattr("SIMD", smallest_fold(work, divisors(channels), target))
+    channels, block = op.get_nodeattr("NumChannels"), op.get_nodeattr("BlockSize")
+    work = _pixels(model, node.input[0]) * channels * block * block
+    op.set_nodeattr("SIMD", smallest_fold(work, divisors(channels * block * block), target))
+    op.set_nodeattr("OutSIMD", smallest_fold(work, divisors(channels * block), target))
 
 
 FOLDERS = {

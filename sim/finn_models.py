@@ -180,13 +180,14 @@ def duplicate_streams_model(shape, dtype: str, n_outputs: int, pe: int = 1) -> M
 
 
 def depth_to_space_model(img_dim, channels: int, block: int, dtype: str,
-                         simd: int = 1) -> ModelWrapper:
+                         simd: int = 1, out_simd: int = 0) -> ModelWrapper:
     """Our DepthToSpace HW op, (1, H, W, C*S*S) -> (1, H*S, W*S, C)."""
     import export.custom_op  # noqa: F401  (registers the op's domain)
 
     height, width = img_dim
     node = hw_node("DepthToSpace", ["x"], ["out"], domain=EXPORT_DOMAIN, ImgDim=list(img_dim),
-                   NumChannels=channels, BlockSize=block, SIMD=simd, inputDataType=dtype)
+                   NumChannels=channels, BlockSize=block, SIMD=simd, OutSIMD=out_simd,
+                   inputDataType=dtype)
     return make_model([node], {"x": ((1, height, width, channels * block * block), dtype)},
                       {"out": ((1, height * block, width * block, channels), dtype)})
 

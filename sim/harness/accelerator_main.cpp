@@ -274,8 +274,9 @@ void check_input_size(const Options& options, const std::vector<uint8_t>& input)
         || options.frame_width > 0xFFFF)
         throw std::runtime_error("frame height and width must be 1..65535 pixels");
     if (options.in_words_per_frame % (options.frame_height * options.frame_width)
-        || options.out_words_per_frame % (options.frame_height * options.frame_width * SCALE * SCALE))
-        throw std::runtime_error("words per frame are not whole pixels of a "
+        || options.out_words_per_frame % (options.frame_height * options.frame_width * SCALE))
+        // an output word may hold several HR pixels of a line (DepthToSpace's output)
+        throw std::runtime_error("words per frame are not whole LR pixels of a "
                                  + std::to_string(options.frame_height) + "x"
                                  + std::to_string(options.frame_width) + " frame");
     const uint64_t expected = options.frames * options.in_words_per_frame * IN_WORD_BYTES;
