@@ -12,10 +12,6 @@ MODEL_HASH_FILE = "dataflow.sha256"
 README = "README.md"
 
 
-def _pixel_bytes(stream: dict) -> int:
-    return stream["pixel_words"] * stream["accelerator_bits"] // 8
-
-
 def _readme(info: dict, build: Path, missing: list[str]) -> str:
     dma = info["dma"]
     if missing:
@@ -35,8 +31,8 @@ def _readme(info: dict, build: Path, missing: list[str]) -> str:
   through the AXI GPIO `frame_size` at {info['control']['frame_size']} (channel 1 height,
   channel 2 width; written only while the accelerator is idle), its status flags in
   `frame_status` at {info['control']['frame_status']}
-- DMA `{dma['cell']}` at {dma['control_address']}: {_pixel_bytes(dma['mm2s'])} bytes per LR
-  pixel in, {_pixel_bytes(dma['s2mm'])} bytes per HR pixel out
+- DMA `{dma['cell']}` at {dma['control_address']}: {dma['mm2s']['pixel_bytes']:g} bytes per
+  LR pixel in, {dma['s2mm']['pixel_bytes']:g} bytes per HR pixel out
 
 ## Files
 

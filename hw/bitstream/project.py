@@ -73,7 +73,13 @@ class DmaStream:
     channel: str  # "mm2s": memory to accelerator, "s2mm": accelerator to memory
     accelerator_bits: int
     frame_words: int  # accelerator words per frame of the graph's (verification) size
-    pixel_words: int = 1  # accelerator words per pixel (LR in, HR out): frames of any size
+    channels: int = 1  # values per pixel (LR in, HR out)
+    per_word: int = 1  # values per accelerator word (several HR pixels' after DepthToSpace)
+
+    @property
+    def pixel_bytes(self) -> float:
+        """Bytes in DDR per pixel, for frames of any size."""
+        return self.accelerator_bits // 8 * self.channels / self.per_word
 
     @property
     def dma_bits(self) -> int:
@@ -134,7 +140,7 @@ def _copy_sources(design: Design, rtl: Path) -> list[Path]:
 
 
 def _write_ip_top(design: Design, streams: dict, rtl: Path, ip: IpCore) -> Path:
-    in_pixel_words = streams["mm2s"].pixel_words
+    in_pixel_words = streams["mm2s"].channels // streams["mm2s"].per_word  # as video_frame_in
     parameters = {"core": design.name, "max_width": design.max_width}
     return _render("dma_top.v.j2", rtl / f"{ip.top}.v",
                    header=header(GENERATOR, ip.top, parameters), name=ip.top,
@@ -263,7 +269,7 @@ def _write_tcl(out: Path, board: Board, clock_mhz: float, ip: IpCore, streams: d
 def _stream(model: ModelWrapper, channel: str, tensor: str, port) -> DmaStream:
     per_word = port.stream.per_word
     return DmaStream(channel, port.stream.tdata_bits, _frame_words(model, tensor, per_word),
-                     model.get_tensor_shape(tensor)[-1] // per_word)
+                     model.get_tensor_shape(tensor)[-1], per_word)
 
 
 def _streams(model: ModelWrapper, design: Design) -> dict:
@@ -309,7 +315,7 @@ def _build_info(model_path, model_hash, board, clock_mhz, ip, streams, design, o
                 "memory_bits": board.memory_bits,
                 **{channel: {"accelerator_bits": s.accelerator_bits, "dma_bits": s.dma_bits,
                              "frame_words": s.frame_words, "frame_bytes": s.frame_bytes,
-                             "pixel_words": s.pixel_words,
+                             "pixel_bytes": s.pixel_bytes,
                              "converter": s.converter} for channel, s in streams.items()}},
         "bitstream": f"{BITSTREAM}.bit", "hwh": f"{BITSTREAM}.hwh",
         "files": sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()),

@@ -181,6 +181,7 @@ def test_project_files_and_build_info(project, export_dir):
     assert info["dma"]["memory_bits"] == target.memory_bits
     # built for the export's max_width, recorded for the driver
     assert info["max_width"] == MAX_WIDTH == load_config(out / DRIVER_CONFIG).max_width
+    assert (info["dma"]["mm2s"]["pixel_bytes"], info["dma"]["s2mm"]["pixel_bytes"]) == (1, 1)
     assert f"MAX_W({MAX_WIDTH})" in (out / "rtl" / "accelerator.sv").read_text()
     assert {"rtl/accelerator.sv", "rtl/accelerator_dma.v", "rtl/core/mvau.sv"} <= set(info["files"])
     assert any(name.endswith(".memh") for name in info["files"])
