@@ -22,12 +22,12 @@ import jinja2
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from hw.artifacts import staged_folder
+from hw.artifacts import DATAFLOW_FILE, read_export, staged_folder
 from hw.bitstream.boards import Board
 from hw.codegen import header
-from hw.artifacts import DATAFLOW_FILE, read_export
 from hw.driver.config import driver_config, save_config
-from hw.driver.device import FRAME_SIZE_IP, FRAME_STATUS_IP, STATUS_FLAGS
+from hw.driver.device import (FRAME_SIZE_BITS, FRAME_SIZE_IP, FRAME_SIZE_MASK, FRAME_STATUS_IP,
+                              STATUS_FLAGS)
 from hw.stitch import Design, stitch
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -39,7 +39,6 @@ ACCELERATOR_CELL = "accelerator_0"
 DMA_CELL = "axi_dma_0"
 CONTROL_RANGE = "64K"  # of each AXI-Lite slave's registers: the DMA's, the GPIOs'
 CONTROL_STRIDE = 0x1_0000  # the GPIOs' registers follow the DMA's, 64K apart
-FRAME_SIZE_MAX = 0xFFFF  # frame_w/frame_h are 16-bit ports
 DMA_STREAM_BITS = (8, 16, 32, 64, 128, 256, 512, 1024)  # widths the AXI DMA supports
 DMA_LENGTH_BITS = 26  # transfer length register: up to 64 MiB per frame
 BUILD_INFO = "build_info.json"
@@ -147,8 +146,8 @@ def _write_ip_top(design: Design, streams: dict, rtl: Path, ip: IpCore) -> Path:
                    core=design.name, in_bits=design.in_port.stream.tdata_bits,
                    out_bits=design.out_port.stream.tdata_bits, max_width=design.max_width,
                    in_pixel_words=in_pixel_words, scale=design.scale,
-                   line_word_bits=(FRAME_SIZE_MAX * in_pixel_words).bit_length(),
-                   hr_line_bits=(FRAME_SIZE_MAX * design.scale).bit_length())
+                   line_word_bits=(FRAME_SIZE_MASK * in_pixel_words).bit_length(),
+                   hr_line_bits=(FRAME_SIZE_MASK * design.scale).bit_length())
 
 
 def _dma(board: Board, streams: dict) -> dict:
@@ -173,7 +172,8 @@ def _control_slaves(board: Board) -> list[dict]:
     slaves = [
         {"cell": DMA_CELL, "port": "S_AXI_LITE", "vlnv": None},
         {"cell": FRAME_SIZE_IP, "port": "S_AXI", "vlnv": gpio, "properties": [
-            ("C_IS_DUAL", 1), ("C_GPIO_WIDTH", 16), ("C_GPIO2_WIDTH", 16),
+            ("C_IS_DUAL", 1), ("C_GPIO_WIDTH", FRAME_SIZE_BITS),
+            ("C_GPIO2_WIDTH", FRAME_SIZE_BITS),
             ("C_ALL_OUTPUTS", 1), ("C_ALL_OUTPUTS_2", 1)]},
         {"cell": FRAME_STATUS_IP, "port": "S_AXI", "vlnv": gpio, "properties": [
             ("C_GPIO_WIDTH", len(STATUS_FLAGS)), ("C_ALL_INPUTS", 1)]},

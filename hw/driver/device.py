@@ -29,7 +29,8 @@ class FrameLayout(StreamFormat):
 # and frame_w (channel 2), frame_status reads its status flags (channel 1)
 FRAME_SIZE_IP = "frame_size"
 FRAME_STATUS_IP = "frame_status"
-FRAME_SIZE_MASK = 0xFFFF  # frame_h/frame_w are 16-bit ports
+FRAME_SIZE_BITS = 16  # of the accelerator's frame_h/frame_w ports
+FRAME_SIZE_MASK = (1 << FRAME_SIZE_BITS) - 1
 # video_frame_in.sv's sticky status flags in bit order, and what each says went wrong
 STATUS_FLAGS = {
     "missing_sof": "words came outside a frame (without TUSER) and were dropped",
