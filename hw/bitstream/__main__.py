@@ -6,11 +6,11 @@ import subprocess
 import sys
 from pathlib import Path
 
-from hw.artifacts import DATAFLOW_FILE
+from hw.artifacts import DATAFLOW_FILE, read_export
 from hw.bitstream.boards import BOARDS, board
 from hw.bitstream.project import (BITSTREAM, VIVADO_VERSION, write_project,
                                   write_through_staging)
-from train.cli import ArgumentParser, command, existing_folder, positive_float, read_onnx
+from train.cli import ArgumentParser, command, positive_float
 
 BUILD_SCRIPT = "build_bitstream.tcl"
 EXIT_NO_VIVADO = 3
@@ -50,11 +50,10 @@ def run_vivado(vivado: str, out: Path) -> int:
 def main(argv=None):
     args = parse_args(argv)
     target = board(args.board)
-    model_path = existing_folder(args.export, "export folder") / DATAFLOW_FILE
-    read_onnx(model_path, "run python -m export first")  # refused before anything is written
+    read_export(args.export)  # a missing or bad export is refused before anything is written
     clock_mhz = args.clock_mhz if args.clock_mhz is not None else target.default_clock_mhz
     out = write_through_staging(args.out, lambda staging, final: write_project(
-        model_path, target, clock_mhz, staging, final))
+        args.export, target, clock_mhz, staging, final))
     vivado = shutil.which("vivado")
     if vivado is None:
         print(no_vivado_message(out), file=sys.stderr)

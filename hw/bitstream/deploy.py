@@ -27,8 +27,12 @@ def _readme(info: dict, build: Path, missing: list[str]) -> str:
 - part {info['part']}, PL clock {info['clock_mhz']} MHz, built from `{build}`
 - model: `dataflow.onnx` with sha256 {info['model_sha256']}
   (check an export with `sha256sum -c {MODEL_HASH_FILE}` inside its folder)
-- DMA `{dma['cell']}` at {dma['control_address']}: {dma['mm2s']['frame_bytes']} bytes
-  in, {dma['s2mm']['frame_bytes']} bytes out per frame
+- whole LR frames up to {info['max_width']} pixels wide, any height, the size set per run
+  through the AXI GPIO `frame_size` at {info['control']['frame_size']} (channel 1 height,
+  channel 2 width; written only while the accelerator is idle), its status flags in
+  `frame_status` at {info['control']['frame_status']}
+- DMA `{dma['cell']}` at {dma['control_address']}: {dma['mm2s']['pixel_bytes']:g} bytes per
+  LR pixel in, {dma['s2mm']['pixel_bytes']:g} bytes per HR pixel out
 
 ## Files
 

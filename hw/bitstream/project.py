@@ -1,9 +1,11 @@
 """Vivado project of a PYNQ overlay: the stitched accelerator behind an AXI DMA.
 
 ``write_project`` writes, into one folder:
-  rtl/                 the stitched RTL, its $readmemh files, and the IP top with TLAST
+  rtl/                 the stitched RTL for the export's max_width, its $readmemh files,
+                       and the IP top making the video sideband and the frame's TLAST
   package_ip.tcl       packages the RTL as an IP with AXI-Stream in0_V / out0_V
-  block_design.tcl     PS + AXI DMA + interconnects + reset + the IP, address map
+  block_design.tcl     PS + AXI DMA + AXI GPIOs frame_size (frame_h, frame_w) and
+                       frame_status + interconnects + reset + the IP, address map
   build_bitstream.tcl  both of the above, synthesis, implementation, reports, .bit/.hwh
   build_info.json      board, part, clock, model hash, DMA widths, file list
   estimates.md         throughput and DMA bandwidth estimates
@@ -20,10 +22,12 @@ import jinja2
 import numpy as np
 from qonnx.core.modelwrapper import ModelWrapper
 
-from hw.artifacts import staged_folder
+from hw.artifacts import DATAFLOW_FILE, read_export, staged_folder
 from hw.bitstream.boards import Board
 from hw.codegen import header
 from hw.driver.config import driver_config, save_config
+from hw.driver.device import (FRAME_SIZE_BITS, FRAME_SIZE_IP, FRAME_SIZE_MASK, FRAME_STATUS_IP,
+                              STATUS_FLAGS)
 from hw.stitch import Design, stitch
 
 TEMPLATE_DIR = Path(__file__).resolve().parents[1] / "templates"
@@ -33,7 +37,8 @@ BITSTREAM = "sr_overlay"
 PROJECT = "sr_overlay"
 ACCELERATOR_CELL = "accelerator_0"
 DMA_CELL = "axi_dma_0"
-DMA_CONTROL_RANGE = "64K"
+CONTROL_RANGE = "64K"  # of each AXI-Lite slave's registers: the DMA's, the GPIOs'
+CONTROL_STRIDE = 0x1_0000  # the GPIOs' registers follow the DMA's, 64K apart
 DMA_STREAM_BITS = (8, 16, 32, 64, 128, 256, 512, 1024)  # widths the AXI DMA supports
 DMA_LENGTH_BITS = 26  # transfer length register: up to 64 MiB per frame
 BUILD_INFO = "build_info.json"
@@ -66,7 +71,14 @@ class DmaStream:
 
     channel: str  # "mm2s": memory to accelerator, "s2mm": accelerator to memory
     accelerator_bits: int
-    frame_words: int  # accelerator words per frame
+    frame_words: int  # accelerator words per frame of the graph's (verification) size
+    channels: int = 1  # values per pixel (LR in, HR out)
+    per_word: int = 1  # values per accelerator word (several HR pixels' after DepthToSpace)
+
+    @property
+    def pixel_bytes(self) -> float:
+        """Bytes in DDR per pixel, for frames of any size."""
+        return self.accelerator_bits // 8 * self.channels / self.per_word
 
     @property
     def dma_bits(self) -> int:
@@ -127,29 +139,54 @@ def _copy_sources(design: Design, rtl: Path) -> list[Path]:
 
 
 def _write_ip_top(design: Design, streams: dict, rtl: Path, ip: IpCore) -> Path:
-    frame_words, in_frame_words = streams["s2mm"].frame_words, streams["mm2s"].frame_words
-    parameters = {"core": design.name, "frame_words": frame_words}
+    in_pixel_words = streams["mm2s"].channels // streams["mm2s"].per_word  # as video_frame_in
+    parameters = {"core": design.name, "max_width": design.max_width}
     return _render("dma_top.v.j2", rtl / f"{ip.top}.v",
                    header=header(GENERATOR, ip.top, parameters), name=ip.top,
                    core=design.name, in_bits=design.in_port.stream.tdata_bits,
-                   out_bits=design.out_port.stream.tdata_bits, frame_words=frame_words,
-                   counter_bits=max(1, (frame_words - 1).bit_length()),
-                   in_frame_words=in_frame_words, frame_h=design.frame.height,
-                   frame_w=design.frame.width,
-                   in_counter_bits=max(1, (in_frame_words - 1).bit_length()))
+                   out_bits=design.out_port.stream.tdata_bits, max_width=design.max_width,
+                   in_pixel_words=in_pixel_words, scale=design.scale,
+                   line_word_bits=(FRAME_SIZE_MASK * in_pixel_words).bit_length(),
+                   hr_line_bits=(FRAME_SIZE_MASK * design.scale).bit_length())
 
 
 def _dma(board: Board, streams: dict) -> dict:
     memory_bits = max(board.memory_bits, *(s.dma_bits for s in streams.values()))
     mm2s, s2mm = streams["mm2s"], streams["s2mm"]
     return {"name": DMA_CELL, "control_address": f"0x{board.ps.control_base:08X}",
-            "control_range": DMA_CONTROL_RANGE, "properties": [
+            "control_range": CONTROL_RANGE, "properties": [
                 ("c_include_sg", 0), ("c_sg_length_width", DMA_LENGTH_BITS),
                 ("c_addr_width", board.ps.address_bits),
                 ("c_m_axi_mm2s_data_width", memory_bits), ("c_m_axi_s2mm_data_width", memory_bits),
                 ("c_m_axis_mm2s_tdata_width", mm2s.dma_bits),
                 ("c_s_axis_s2mm_tdata_width", s2mm.dma_bits),
                 ("c_mm2s_burst_size", 16), ("c_s2mm_burst_size", 16)]}
+
+
+def _control_slaves(board: Board) -> list[dict]:
+    """The AXI-Lite slaves on the PS's control port, 64K apart from the DMA's address:
+    the DMA, the frame size GPIO (two 16-bit output channels: frame_h, frame_w; written
+    by the driver only while the accelerator is idle) and the status GPIO (one input
+    channel: the accelerator's sticky status flags)."""
+    gpio = "[ip_vlnv axi_gpio 2.0]"
+    slaves = [
+        {"cell": DMA_CELL, "port": "S_AXI_LITE", "vlnv": None},
+        {"cell": FRAME_SIZE_IP, "port": "S_AXI", "vlnv": gpio, "properties": [
+            ("C_IS_DUAL", 1), ("C_GPIO_WIDTH", FRAME_SIZE_BITS),
+            ("C_GPIO2_WIDTH", FRAME_SIZE_BITS),
+            ("C_ALL_OUTPUTS", 1), ("C_ALL_OUTPUTS_2", 1)]},
+        {"cell": FRAME_STATUS_IP, "port": "S_AXI", "vlnv": gpio, "properties": [
+            ("C_GPIO_WIDTH", len(STATUS_FLAGS)), ("C_ALL_INPUTS", 1)]},
+    ]
+    for index, slave in enumerate(slaves):
+        slave["address"] = f"0x{board.ps.control_base + index * CONTROL_STRIDE:08X}"
+    return slaves
+
+
+# the accelerator's frame size and status pins on the GPIOs' pins
+GPIO_NETS = ((f"{FRAME_SIZE_IP}/gpio_io_o", f"{ACCELERATOR_CELL}/frame_h"),
+             (f"{FRAME_SIZE_IP}/gpio2_io_o", f"{ACCELERATOR_CELL}/frame_w"),
+             (f"{ACCELERATOR_CELL}/status", f"{FRAME_STATUS_IP}/gpio_io_i"))
 
 
 def _stream_links(streams: dict) -> list[tuple[str, str]]:
@@ -185,17 +222,26 @@ def _block_design_data(board: Board, streams: dict, clock_mhz: float) -> dict:
     converters = _converters(streams)
     ps_properties = [*ps.port_properties, (ps.memory_width_property, board.memory_bits),
                      (ps.clock_property, clock_mhz)]
+    slaves = _control_slaves(board)
+    masters = [f"M{index:02d}" for index in range(len(slaves))]
+    gpios = [slave["cell"] for slave in slaves if slave["vlnv"]]
     clock_pins = [f"zynq_ps/{ps.control_clock}", f"zynq_ps/{ps.memory_clock}",
                   "proc_sys_reset_0/slowest_sync_clk", "axi_interconnect_0/ACLK",
-                  "axi_interconnect_0/S00_ACLK", "axi_interconnect_0/M00_ACLK",
+                  "axi_interconnect_0/S00_ACLK",
+                  *(f"axi_interconnect_0/{master}_ACLK" for master in masters),
                   "smartconnect_0/aclk", f"{DMA_CELL}/s_axi_lite_aclk",
                   f"{DMA_CELL}/m_axi_mm2s_aclk", f"{DMA_CELL}/m_axi_s2mm_aclk",
+                  *(f"{gpio}/s_axi_aclk" for gpio in gpios),
                   f"{ACCELERATOR_CELL}/ap_clk", *(f"{c['name']}/aclk" for c in converters)]
-    peripheral_reset_pins = ["axi_interconnect_0/S00_ARESETN", "axi_interconnect_0/M00_ARESETN",
-                             f"{DMA_CELL}/axi_resetn", f"{ACCELERATOR_CELL}/ap_rst_n",
+    peripheral_reset_pins = ["axi_interconnect_0/S00_ARESETN",
+                             *(f"axi_interconnect_0/{master}_ARESETN" for master in masters),
+                             f"{DMA_CELL}/axi_resetn",
+                             *(f"{gpio}/s_axi_aresetn" for gpio in gpios),
+                             f"{ACCELERATOR_CELL}/ap_rst_n",
                              *(f"{c['name']}/aresetn" for c in converters)]
     return dict(board=board, ps=ps, pl_clock=ps.pl_clock, ps_properties=ps_properties,
-                dma=_dma(board, streams), converters=converters,
+                dma=_dma(board, streams), converters=converters, control_slaves=slaves,
+                control_masters=masters, gpio_nets=GPIO_NETS,
                 stream_links=_stream_links(streams), clock_pins=clock_pins,
                 interconnect_reset_pins=["axi_interconnect_0/ARESETN", "smartconnect_0/aresetn"],
                 peripheral_reset_pins=peripheral_reset_pins, accelerator=ACCELERATOR_CELL)
@@ -220,24 +266,30 @@ def _write_tcl(out: Path, board: Board, clock_mhz: float, ip: IpCore, streams: d
                 **common, **data)
 
 
+def _stream(model: ModelWrapper, channel: str, tensor: str, port) -> DmaStream:
+    per_word = port.stream.per_word
+    return DmaStream(channel, port.stream.tdata_bits, _frame_words(model, tensor, per_word),
+                     model.get_tensor_shape(tensor)[-1], per_word)
+
+
 def _streams(model: ModelWrapper, design: Design) -> dict:
     graph_in, graph_out = model.graph.input[0].name, model.graph.output[0].name
-    return {"mm2s": DmaStream("mm2s", design.in_port.stream.tdata_bits,
-                              _frame_words(model, graph_in, design.in_port.stream.per_word)),
-            "s2mm": DmaStream("s2mm", design.out_port.stream.tdata_bits,
-                              _frame_words(model, graph_out, design.out_port.stream.per_word))}
+    return {"mm2s": _stream(model, "mm2s", graph_in, design.in_port),
+            "s2mm": _stream(model, "s2mm", graph_out, design.out_port)}
 
 
-def write_project(model_path: Path, board: Board, clock_mhz: float, out: Path,
+def write_project(export_dir: Path, board: Board, clock_mhz: float, out: Path,
                   final: Path | None = None) -> dict:
-    """Write the Vivado project of the dataflow model at ``model_path`` into ``out``,
-    for building at ``final`` (default ``out``). Returns the build info."""
+    """Write the Vivado project of the export at ``export_dir`` (its dataflow model, for
+    frames up to its max_width) into ``out``, for building at ``final`` (default
+    ``out``). Returns the build info."""
     if clock_mhz <= 0:
         raise ValueError(f"clock must be positive, got {clock_mhz} MHz")
     out, final = Path(out).resolve(), Path(final or out).resolve()
-    model = ModelWrapper(str(model_path))
+    model_path = Path(export_dir) / DATAFLOW_FILE
+    model, _, max_width = read_export(export_dir)
     rtl = out / "rtl"
-    design = stitch(model, rtl)
+    design = stitch(model, rtl, max_width=max_width)
     ip = IpCore(name=f"{design.name}_dma", top=f"{design.name}_dma")
     streams = _streams(model, design)
     sources = _copy_sources(design, rtl) + [_write_ip_top(design, streams, rtl, ip)]
@@ -246,22 +298,24 @@ def write_project(model_path: Path, board: Board, clock_mhz: float, out: Path,
     relocate(rtl, out, final)
     _write_estimates(out / ESTIMATES, board, clock_mhz, design, streams)
     save_config(driver_config(model, design, clock_mhz, model_hash), out / DRIVER_CONFIG)
-    info = _build_info(model_path, model_hash, board, clock_mhz, ip, streams, out)
+    info = _build_info(model_path, model_hash, board, clock_mhz, ip, streams, design, out)
     (out / BUILD_INFO).write_text(json.dumps(info, indent=2) + "\n")
     return info
 
 
-def _build_info(model_path, model_hash, board, clock_mhz, ip, streams, out) -> dict:
+def _build_info(model_path, model_hash, board, clock_mhz, ip, streams, design, out) -> dict:
     """What was generated, for what: the file list is every file written so far."""
     return {
         "generator": GENERATOR, "board": board.name, "part": board.part,
         "board_part": board.board_part, "ps": board.ps.type, "clock_mhz": clock_mhz,
         "vivado_version": VIVADO_VERSION, "model": str(Path(model_path).resolve()),
-        "model_sha256": model_hash, "ip": ip.vlnv,
+        "model_sha256": model_hash, "ip": ip.vlnv, "max_width": design.max_width,
+        "control": {slave["cell"]: slave["address"] for slave in _control_slaves(board)},
         "dma": {"cell": DMA_CELL, "control_address": f"0x{board.ps.control_base:08X}",
                 "memory_bits": board.memory_bits,
                 **{channel: {"accelerator_bits": s.accelerator_bits, "dma_bits": s.dma_bits,
                              "frame_words": s.frame_words, "frame_bytes": s.frame_bytes,
+                             "pixel_bytes": s.pixel_bytes,
                              "converter": s.converter} for channel, s in streams.items()}},
         "bitstream": f"{BITSTREAM}.bit", "hwh": f"{BITSTREAM}.hwh",
         "files": sorted(p.relative_to(out).as_posix() for p in out.rglob("*") if p.is_file()),

@@ -4,7 +4,8 @@
 // ELEM_BITS bits (element 0 at the LSBs), CHANNELS/SIMD words per pixel. For
 // bipolar data the zero bits encode -1, as in FINN. One output word per cycle:
 // counters walk the padded image and either forward an input word or emit zeros,
-// through one output register.
+// through one output register. A frame starts only once its first input word is
+// offered, so the next frame's top padding never runs ahead on the previous size.
 //
 // The image size is set at run time (in_w <= MAX_W, any in_h >= 1): in_w and in_h
 // must be stable from before a frame's first word until its last output word
@@ -56,7 +57,11 @@ module fmpadding #(
     wire in_image = image_row < rows_in && image_col < cols_in;
 
     wire load = !out0_V_TVALID || out0_V_TREADY;  // output register free next cycle
-    wire advance = load && (!in_image || in0_V_TVALID);
+    // a frame's padding starts once its first input word is offered (not taken when it
+    // is padding): in_w/in_h are then that frame's, even if they were changed while the
+    // accelerator was idle, and nothing runs ahead on the size before reset release
+    wire frame_start = row == '0 && col == '0 && fold == '0;
+    wire advance = load && (in0_V_TVALID || !(in_image || frame_start));
     assign in0_V_TREADY = load && in_image;
 
     always_ff @(posedge ap_clk) begin

@@ -1,5 +1,7 @@
 """The PYNQ bitstream flow up to Vivado: board table, generated TCL (run in tclsh with
-Vivado's commands stubbed and logged), the IP top's TLAST, the CLI without Vivado, deploy."""
+Vivado's commands stubbed and logged), the IP top with the stitched RTL on frames of two
+run-time sizes (Icarus Verilog; bit-exact, TLAST at each frame's end), the CLI without
+Vivado, deploy."""
 import json
 import os
 import shutil
@@ -7,19 +9,24 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
+from qonnx.core.modelwrapper import ModelWrapper
 
 from hw.bitstream import deploy
 from hw.bitstream.__main__ import EXIT_NO_VIVADO
 from hw.bitstream.__main__ import main as bitstream_main
 from hw.bitstream.boards import BOARDS, board
-from hw.bitstream.project import (BITSTREAM, BUILD_INFO, TCL_FILES, DmaStream, _stream_links,
-                                  dma_stream_bits, model_sha256, write_project)
+from hw.bitstream.project import (BITSTREAM, BUILD_INFO, DRIVER_CONFIG, TCL_FILES, DmaStream,
+                                  _stream_links, dma_stream_bits, model_sha256, write_project)
+from hw.driver.config import load_config
+from sim.device import golden_image
 
 REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "export"))
 from sr_models import trained_like  # noqa: E402
 
+MAX_WIDTH = 16  # the widest LR frame of the test hardware; its graph frame is 8x8
 needs_tclsh = pytest.mark.skipif(shutil.which("tclsh") is None, reason="tclsh not installed")
 
 # Sources a generated script with every Vivado command logged: unknown commands return
@@ -69,7 +76,8 @@ def export_dir(tmp_path_factory):
     from export.build import ExportConfig, export_model
     out = tmp_path_factory.mktemp("export")
     model = trained_like("BinarySRResNet", 2, 1, seed=4, channels=4)
-    export_model(model, ExportConfig(out, 8, 8, target_fps=1e8 / 2000), log=lambda *_: None)
+    export_model(model, ExportConfig(out, 8, 8, target_fps=1e8 / 2000, max_width=MAX_WIDTH),
+                 log=lambda *_: None)
     return out
 
 
@@ -78,7 +86,7 @@ def project(request, export_dir, tmp_path_factory):
     """(board, folder, build info) of a generated project at 125 MHz."""
     out = tmp_path_factory.mktemp(request.param)
     target = board(request.param)
-    return target, out, write_project(export_dir / "dataflow.onnx", target, 125.0, out)
+    return target, out, write_project(export_dir, target, 125.0, out)
 
 
 def test_board_table_has_finns_boards_parts_and_ps_types():
@@ -135,12 +143,31 @@ def test_build_script_runs_every_step_with_the_boards_ps(project, tmp_path):
         "connect_bd_net proc_sys_reset_0/peripheral_aresetn", "accelerator_0/ap_rst_n",
         f"assign_bd_address -offset {info['dma']['control_address']} -range 64K "
         "-target_address_space zynq_ps/Data axi_dma_0/S_AXI_LITE/Reg",
+        # the frame size GPIO (two 16-bit outputs) and the status GPIO (4 inputs)
+        "set_property -dict {CONFIG.NUM_SI 1 CONFIG.NUM_MI 3} axi_interconnect_0",
+        "create_bd_cell -type ip -vlnv xilinx.com:ip:axi_gpio:2.0 frame_size",
+        "CONFIG.C_IS_DUAL 1 CONFIG.C_GPIO_WIDTH 16 CONFIG.C_GPIO2_WIDTH 16 "
+        "CONFIG.C_ALL_OUTPUTS 1 CONFIG.C_ALL_OUTPUTS_2 1",
+        "create_bd_cell -type ip -vlnv xilinx.com:ip:axi_gpio:2.0 frame_status",
+        "CONFIG.C_GPIO_WIDTH 4 CONFIG.C_ALL_INPUTS 1",
+        "connect_bd_intf_net axi_interconnect_0/M01_AXI frame_size/S_AXI",
+        "connect_bd_intf_net axi_interconnect_0/M02_AXI frame_status/S_AXI",
+        "connect_bd_net frame_size/gpio_io_o accelerator_0/frame_h",
+        "connect_bd_net frame_size/gpio2_io_o accelerator_0/frame_w",
+        "connect_bd_net accelerator_0/status frame_status/gpio_io_i",
+        "frame_size/s_axi_aclk", "frame_status/s_axi_aresetn", "axi_interconnect_0/M02_ACLK",
+        f"assign_bd_address -offset {info['control']['frame_size']} -range 64K "
+        "-target_address_space zynq_ps/Data frame_size/S_AXI/Reg",
+        f"assign_bd_address -offset {info['control']['frame_status']} -range 64K "
+        "-target_address_space zynq_ps/Data frame_status/S_AXI/Reg",
         # synthesis, implementation, reports
         "launch_runs synth_1", "launch_runs impl_1 -to_step write_bitstream",
         "report_timing_summary -file", "report_utilization -file",
     ]
     assert [line for line in expected if line not in log] == []
     assert info["dma"]["control_address"] == f"0x{ps.control_base:08X}"
+    assert info["control"] == {name: f"0x{ps.control_base + 0x10000 * index:08X}" for index, name
+                               in enumerate(("axi_dma_0", "frame_size", "frame_status"))}
     assert (out / f"{BITSTREAM}.bit").read_text() == "fake"
     assert (out / f"{BITSTREAM}.hwh").read_text() == "fake"
 
@@ -152,6 +179,10 @@ def test_project_files_and_build_info(project, export_dir):
     assert info["model_sha256"] == model_sha256(export_dir / "dataflow.onnx")
     assert (info["board"], info["part"], info["clock_mhz"]) == (target.name, target.part, 125.0)
     assert info["dma"]["memory_bits"] == target.memory_bits
+    # built for the export's max_width, recorded for the driver
+    assert info["max_width"] == MAX_WIDTH == load_config(out / DRIVER_CONFIG).max_width
+    assert (info["dma"]["mm2s"]["pixel_bytes"], info["dma"]["s2mm"]["pixel_bytes"]) == (1, 1)
+    assert f"MAX_W({MAX_WIDTH})" in (out / "rtl" / "accelerator.sv").read_text()
     assert {"rtl/accelerator.sv", "rtl/accelerator_dma.v", "rtl/core/mvau.sv"} <= set(info["files"])
     assert any(name.endswith(".memh") for name in info["files"])
     for name in TCL_FILES:
@@ -160,55 +191,102 @@ def test_project_files_and_build_info(project, export_dir):
     assert "bottleneck: ConvolutionInputGenerator" in (out / "estimates.md").read_text()
 
 
-# stands in for the stitched accelerator: a word out whenever the consumer takes one
-STAND_IN_CORE = """
-module accelerator(input logic ap_clk, ap_rst_n, input logic [15:0] frame_w, frame_h,
-  input logic [7:0] in0_V_TDATA, input logic in0_V_TVALID, output logic in0_V_TREADY,
-  input logic in0_V_TUSER, in0_V_TLAST, output logic [7:0] out0_V_TDATA,
-  output logic out0_V_TVALID, input logic out0_V_TREADY, output logic out0_V_TUSER,
-  out0_V_TLAST, output logic [3:0] status);
-  assign in0_V_TREADY = 1'b1;
-  assign out0_V_TDATA = 8'd0;
-  assign out0_V_TVALID = ap_rst_n;
-  assign {out0_V_TUSER, out0_V_TLAST, status} = '0;
+# (LR height, LR width) of the frames the IP top streams: two of the widest frame, then,
+# with the frame size rewritten while idle, one narrow and taller than the graph's
+FRAMES = ((5, MAX_WIDTH), (5, MAX_WIDTH), (11, 5))
+BENCH = """
+module bench;
+  reg clk = 0, rst_n = 0, out_ready = 0, in_valid = 0;
+  reg [15:0] frame_w = 0, frame_h = 0;
+  reg [{in_bits}:0] in_words [0:{in_count}];
+  wire in_ready, out_valid, out_last;
+  wire [{out_bits}:0] out_data;
+  wire [3:0] status;
+  integer taken = 0, received = 0, log, frame;
+  always #1 clk = ~clk;
+  accelerator_dma dut(.ap_clk(clk), .ap_rst_n(rst_n), .frame_w(frame_w), .frame_h(frame_h),
+    .in0_V_TDATA(in_words[taken]), .in0_V_TVALID(in_valid), .in0_V_TREADY(in_ready),
+    .out0_V_TDATA(out_data), .out0_V_TVALID(out_valid), .out0_V_TREADY(out_ready),
+    .out0_V_TLAST(out_last), .status(status));
+  always @(posedge clk) begin
+    out_ready <= $random;  // backpressure
+    if (out_valid && out_ready) begin
+      $fdisplay(log, "%h %0d", out_data, out_last);
+      received <= received + 1;
+    end
+    if (in_valid && in_ready) taken <= taken + 1;
+  end
+  // words of frame ``frame`` are offered (with gaps) from ``taken`` up to ``last``
+  task stream(input [15:0] height, width, input integer last, outputs);
+    begin
+      frame_h = height;  // idle: every output word so far has been received
+      frame_w = width;
+      while (taken < last) begin
+        @(negedge clk) in_valid = $random;
+      end
+      @(negedge clk) in_valid = 0;
+      wait (received == outputs);
+    end
+  endtask
+  initial begin
+    log = $fopen("{log}", "w");
+    $readmemh("{memh}", in_words);
+    #10 rst_n = 1;
+{segments}
+    $fdisplay(log, "status %0d", status);
+    $fclose(log);
+    $finish;
+  end
+  initial begin #{timeout} $display("timeout"); $finish; end
 endmodule
 """
 
 
-@pytest.mark.skipif(shutil.which("iverilog") is None, reason="iverilog not installed")
-def test_ip_top_marks_the_last_word_of_every_frame(project, tmp_path):
-    _, out, info = project
-    sources = [str(out / name) for name in info["files"] if name.endswith((".sv", ".v"))]
-    # the IP top elaborates with the whole stitched design
-    subprocess.run(["iverilog", "-g2012", "-s", "accelerator_dma", "-o", str(tmp_path / "ip"),
-                    *sources], check=True)
-    frame_words = info["dma"]["s2mm"]["frame_words"]
+def _simulate_ip_top(out: Path, sources: list, images: list, tmp_path: Path):
+    """(output words, their TLAST, status) of the IP top streaming ``images``."""
+    config = load_config(out / DRIVER_CONFIG)
+    words = [config.input.pack_words(image) for image in images]
+    (tmp_path / "in.memh").write_text("".join(f"{w:x}\n" for frame in words for w in frame))
+    segments, taken, outputs = [], 0, 0
+    for image, frame in zip(images, words):
+        taken += len(frame)
+        outputs += config.output.words(image.size * config.scale ** 2)
+        segments.append(f"    stream({image.shape[0]}, {image.shape[1]}, {taken}, {outputs});")
     bench = tmp_path / "bench.sv"
-    bench.write_text(STAND_IN_CORE + f"""
-module bench;
-  logic clk = 0, rst_n = 0, out_ready = 0, out_valid, out_last, in_ready;
-  logic [7:0] out_data;
-  int words = 0;
-  always #1 clk = ~clk;
-  accelerator_dma dut(.ap_clk(clk), .ap_rst_n(rst_n), .in0_V_TDATA(8'd0), .in0_V_TVALID(1'b1),
-    .in0_V_TREADY(in_ready), .out0_V_TDATA(out_data), .out0_V_TVALID(out_valid),
-    .out0_V_TREADY(out_ready), .out0_V_TLAST(out_last));
-  always @(posedge clk) begin
-    out_ready <= $random;  // backpressure
-    if (out_valid && out_ready) begin
-      if (out_last) $display("last %0d", words);
-      words <= words + 1;
-    end
-  end
-  initial begin #10 rst_n = 1; wait (words == {2 * frame_words}); $finish; end
-endmodule
-""")
-    subprocess.run(["iverilog", "-g2012", "-s", "bench", "-o", str(tmp_path / "bench"), str(bench),
-                    str(out / "rtl" / "accelerator_dma.v")], check=True)
+    bench.write_text(BENCH.format(
+        in_bits=config.input.tdata_bits - 1, out_bits=config.output.tdata_bits - 1,
+        in_count=taken, log=tmp_path / "out.log", memh=tmp_path / "in.memh",
+        segments="\n".join(segments), timeout=400 * outputs))
+    subprocess.run(["iverilog", "-g2012", "-s", "bench", "-o", str(tmp_path / "bench"),
+                    str(bench), *sources], check=True)
     run = subprocess.run(["vvp", "-n", str(tmp_path / "bench")], capture_output=True, text=True,
-                         check=True, timeout=60)
-    lasts = [line for line in run.stdout.splitlines() if line.startswith("last")]
-    assert lasts == [f"last {frame_words - 1}", f"last {2 * frame_words - 1}"]
+                         check=True, timeout=600)
+    assert "timeout" not in run.stdout
+    *lines, status = (tmp_path / "out.log").read_text().splitlines()
+    data = [int(line.split()[0], 16) for line in lines]
+    return config.output.unpack_words(data), [int(line.split()[1]) for line in lines], status
+
+
+@pytest.mark.skipif(shutil.which("iverilog") is None, reason="iverilog not installed")
+def test_ip_top_streams_frames_of_run_time_size_bit_exact_with_tlast_at_each_end(
+        export_dir, tmp_path):
+    out = tmp_path / "project"
+    info = write_project(export_dir, board("Pynq-Z2"), 100.0, out)  # the same RTL on any board
+    sources = [str(out / name) for name in info["files"] if name.endswith((".sv", ".v"))]
+    if shutil.which("verilator"):  # the IP top lints clean, widths included
+        lint = subprocess.run(["verilator", "--lint-only", "-Wall", "--top-module",
+                               "accelerator_dma", *sources], capture_output=True, text=True)
+        assert "accelerator_dma.v" not in lint.stderr
+    rng = np.random.default_rng(3)
+    images = [rng.integers(0, 256, (height, width, 1), dtype=np.uint8) for height, width in FRAMES]
+    values, lasts, status = _simulate_ip_top(out, sources, images, tmp_path)
+    model = ModelWrapper(str(export_dir / "dataflow.onnx"))
+    golden = [golden_image(model, image).reshape(-1) for image in images]
+    assert np.array_equal(values, np.concatenate(golden))
+    words_per_value = len(lasts) / len(values)
+    frame_ends = np.cumsum([int(g.size * words_per_value) for g in golden]) - 1
+    assert np.flatnonzero(lasts).tolist() == frame_ends.tolist()
+    assert status == "status 0"
 
 
 def _path_without_vivado() -> str:
@@ -237,6 +315,7 @@ def test_cli_without_vivado_stops_with_code_3_and_names_the_tool(export_dir, tmp
     assert deploy.main(["--build", str(out), "--out", str(deployed)]) == 0
     readme = (deployed / "README.md").read_text()
     assert "Missing: sr_overlay.bit, sr_overlay.hwh" in readme and "python3 -m hw.driver" in readme
+    assert f"whole LR frames up to {MAX_WIDTH} pixels wide" in readme and "`frame_size` at" in readme
     assert (deployed / "dataflow.sha256").read_text().split()[0] == \
         model_sha256(export_dir / "dataflow.onnx")
     assert sorted(p.name for p in deployed.iterdir()) == [

@@ -1,9 +1,11 @@
 """Board driver host path: stream packing, strips with halo, and the whole path on the
 simulated device (an image as one whole frame, or in strips when wider than the
-hardware), bit-exact against the golden model on the whole real image."""
+hardware), bit-exact against the golden model on the whole real image; the board
+device's register protocol (frame size, status) on a fake PYNQ overlay."""
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -16,11 +18,13 @@ from hw.artifacts import DATAFLOW_FILE
 from hw.driver.__main__ import main
 from hw.driver.accelerator import Accelerator
 from hw.driver.config import driver_config, save_config
+from hw.driver.device import FrameLayout, PynqDevice
 from hw.driver.tiling import ImageTooSmallError, TilePlan, receptive_halo
 from hw.stitch import stitch
 from hw.stream import StreamFormat
 from sim.device import SimulatedDevice, golden_image
 from sim.tb.layer_run import layer_dir
+from train.cli import UserError
 from train.data.image_io import to_y_uint8, write_png
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
@@ -165,3 +169,73 @@ def test_cli_self_ensemble_is_bit_exact_against_the_golden_ensemble(export, tmp_
     out = capsys.readouterr().out
     # 8 runs of one whole frame each (16 wide upright, 12 wide rotated), counted together
     assert "validate: PASS, bit-exact" in out and out.startswith("8 frames, 1536 LR pixels")
+
+
+class FakeGpioChannel:
+    """One channel of PYNQ's AxiGPIO: ``write(val, mask)`` and ``read()``, logged."""
+
+    def __init__(self, name, log, value=0):
+        self.name, self.log, self.value = name, log, value
+
+    def write(self, val, mask):
+        self.value = (self.value & ~mask) | (val & mask)
+        self.log.append((self.name, self.value))
+
+    def read(self):
+        self.log.append((self.name, "read"))
+        return self.value
+
+
+class FakeOverlay:
+    """What PynqDevice uses of a PYNQ overlay built by hw/bitstream: the DMA, whose
+    receive channel logs each frame's transfer, and the two GPIOs."""
+
+    def __init__(self, log, status=0):
+        channel = lambda name, value=0: FakeGpioChannel(name, log, value)  # noqa: E731
+        self.frame_size = SimpleNamespace(channel1=channel("frame_h"), channel2=channel("frame_w"))
+        self.frame_status = SimpleNamespace(channel1=channel("status", status))
+        transfer = lambda name: SimpleNamespace(  # noqa: E731
+            transfer=lambda buffer: log.append((name, buffer.size)), wait=lambda: None)
+        self.axi_dma_0 = SimpleNamespace(sendchannel=transfer("send"), recvchannel=transfer("recv"))
+
+
+class FakeBuffer(np.ndarray):
+    def freebuffer(self):
+        pass
+
+
+@pytest.fixture
+def board_device(monkeypatch, tmp_path):
+    """(device, log) of PynqDevice on a fake overlay; ``device.overlay`` sets the status."""
+    log = []
+    pynq = SimpleNamespace(Overlay=lambda bitfile: FakeOverlay(log),
+                           allocate=lambda shape, dtype: np.zeros(shape, dtype).view(FakeBuffer))
+    monkeypatch.setitem(sys.modules, "pynq", pynq)
+    (tmp_path / "sr_overlay.bit").write_text("fake")
+    layout = FrameLayout(8, 1, channels=1)
+    return PynqDevice(str(tmp_path / "sr_overlay.bit"), layout, scale=2), log
+
+
+def test_board_device_sets_the_frame_size_before_the_transfers_and_checks_status_per_frame(
+        board_device):
+    device, log = board_device
+    out = device.stream(np.zeros(2 * 5 * 7, np.uint8), 2, (5, 7))
+    assert out.size == 2 * 10 * 14
+    assert log == [("status", "read"), ("frame_h", 5), ("frame_w", 7), ("send", 70),
+                   ("recv", 140), ("status", "read"), ("recv", 140), ("status", "read")]
+
+
+def test_board_device_names_the_status_flag_set(board_device):
+    device, _ = board_device
+    device.frame_status.channel1.value = 1 << 3
+    with pytest.raises(UserError, match=r"the accelerator flagged bad_size \(status bit 3\): "
+                                        "the frame size was out of range"):
+        device.stream(np.zeros(35, np.uint8), 1, (5, 7))
+
+
+def test_board_device_refuses_an_overlay_without_the_gpios(board_device, tmp_path):
+    device, _ = board_device
+    sys.modules["pynq"].Overlay = lambda bitfile: SimpleNamespace(axi_dma_0=device.dma)
+    with pytest.raises(UserError, match="the overlay has no 'frame_size' AXI GPIO .* rebuild it "
+                                        "with python -m hw.bitstream"):
+        PynqDevice(str(tmp_path / "sr_overlay.bit"), device.layout_out, 2)
