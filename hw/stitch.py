@@ -95,13 +95,15 @@ def _window_fill_pixels(op, frame: Frame):
     return (k - 1) * frame.layer_max_width(op.get_nodeattr("IFMDim")) + k
 
 
-def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None = None) -> dict:
+def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None = None,
+                     slack_pixels: int = SKIP_SLACK_PIXELS) -> dict:
     """FIFO depth (words) for the shorter input of every add: tensor -> depth.
 
     A tensor's lead is how many input pixels must enter before its first pixel can
     leave: window fills add up along a path, every other layer adds one pixel. The
-    short input of an add buffers the difference of the two leads, plus slack. Rows are
-    those of the widest LR frame, ``max_width`` pixels (default: the graph's width).
+    short input of an add buffers the difference of the two leads, plus ``slack_pixels``
+    (0: the deadlock minimum). Rows are those of the widest LR frame, ``max_width``
+    pixels (default: the graph's width).
     """
     frame = Frame.of(model, max_width)
     lead = {t.name: 0 for t in model.graph.input}
@@ -118,7 +120,7 @@ def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None
             port = next(p for p in instances[node.name].inputs if p.tensor == short)
             _, channels = _pixel_channels(model, short)
             words_per_pixel = channels // port.stream.per_word
-            depths[short] = (base - lead[short] + SKIP_SLACK_PIXELS) * words_per_pixel
+            depths[short] = (base - lead[short] + slack_pixels) * words_per_pixel
     return depths
 
 
