@@ -7,8 +7,10 @@
 2. Stream one real LR frame of max_width pixels (the line buffers' worst case) through the
    Verilator harness, the input paced just below the design's sustained rate (the
    bottleneck layer's cycles per input word, PACE_MARGIN slower), as a video source
-   feeds it. Unpaced, the FIFO in front of the slowest layer would hold most of the
+   feeds it. Unpaced, a deep FIFO in front of the slowest layer would hold most of the
    frame: a number that grows with the frame's height, not a property of the design.
+   Only deep branch FIFOs (the default) are also measured on two frames at full rate,
+   where a split's branches drift apart at the frame boundary.
 3. Depth = peak + MARGIN_WORDS, never below the deadlock minimum (the skip FIFOs' lead
    difference, ``skip_fifo_depths`` without slack) nor DEFAULT_FIFO_DEPTH.
 4. Rebuild with those depths and re-run two frames at full input rate: exact against the
@@ -126,7 +128,11 @@ def size_fifos(model: ModelWrapper, build_dir: Path, max_width: int,
     paced = _run(model, deep_design, build_dir / "deep", frames[:1], (PEAK_DEFINE,),
                  idle_prob=_pace(deep_design, *frame), seed=1)
     deep_stats = _run(model, deep_design, build_dir / "deep", frames, (PEAK_DEFINE,))
-    peaks = _peaks(deep_design, paced)
+    # branch FIFOs also buffer a split's lag at full rate; with every FIFO deep, the
+    # full-rate run would pile the frame up in front of the slowest layer
+    peaks = _peaks(deep_design, paced) if deep == "all" else \
+        {t: max(p, q) for (t, p), q in zip(_peaks(deep_design, paced).items(),
+                                           _peaks(deep_design, deep_stats).values())}
     minimum = skip_fifo_depths(model, layers, max_width, slack_pixels=0)
     depths = {**probe.fifo_depths,
               **{t: max(peaks[t] + MARGIN_WORDS, minimum.get(t, 0), DEFAULT_FIFO_DEPTH)

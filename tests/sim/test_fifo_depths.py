@@ -12,6 +12,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from export.build import ExportConfig, export_model
 from export.equivalence import run_onnx
+from export.summary import summarize
 from hw import stream_fifo
 from hw.artifacts import DATAFLOW_FILE
 from hw.stitch import analytic_fifo_depths, stitch
@@ -74,6 +75,11 @@ def test_fifo_nodes_keep_golden_and_finn_execution_exact(y_x2, with_fifos):
     assert np.array_equal(run_graph(with_fifos.model, {name: x})[out], plain)
     finn = run_onnx(with_fifos.model, x.transpose(0, 3, 1, 2))
     assert np.array_equal(finn, plain)
+
+
+def test_the_summary_lists_the_fifo_nodes(with_fifos):
+    rows = summarize(with_fifos.model)["layers"]
+    assert sum(row["kind"] == stream_fifo.LAYER for row in rows) == len(with_fifos.fifo_depths)
 
 
 def test_removing_the_fifo_nodes_restores_the_graph(y_x2, with_fifos):
