@@ -47,6 +47,7 @@ MARGIN_WORDS = 2
 # the paced input is this much slower than the bottleneck layer
 PACE_MARGIN = 1.05
 DEFAULT_MAX_WIDTH = 960
+MIRROR_WIDTH = 256  # widest crop of a bundled photo (they are 512 pixels wide or more)
 
 
 @dataclass
@@ -63,10 +64,14 @@ class Sizing:
 
 
 def sizing_frames(model: ModelWrapper, height: int, width: int, count: int) -> np.ndarray:
-    """``count`` NHWC crops of bundled photos with the model's input channels."""
+    """``count`` NHWC crops of bundled photos with the model's input channels; rows wider
+    than MIRROR_WIDTH repeat a crop mirrored (the photos are narrower than max_width)."""
     channels = model.get_tensor_shape(model.graph.input[0].name)[-1]
-    return np.concatenate([real_frame(height, width, channels, index).transpose(0, 2, 3, 1)
-                           for index in range(count)])
+    crops = [real_frame(height, min(width, MIRROR_WIDTH), channels, index)
+             for index in range(count)]
+    tiles = -(-width // (2 * MIRROR_WIDTH))
+    return np.concatenate([np.concatenate([crop, crop[..., ::-1]] * tiles, axis=-1)[..., :width]
+                           for crop in crops]).transpose(0, 2, 3, 1)
 
 
 def _stream_words(design: Design, height: int, width: int) -> dict:

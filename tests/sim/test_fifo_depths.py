@@ -10,11 +10,9 @@ import pytest
 from onnx import helper
 from qonnx.core.modelwrapper import ModelWrapper
 
-from export.build import ExportConfig, export_model
 from export.equivalence import run_onnx
 from export.summary import summarize
 from hw import stream_fifo
-from hw.artifacts import DATAFLOW_FILE
 from hw.stitch import analytic_fifo_depths, stitch
 from sim.accelerator import golden_frames
 from sim.fifo_depths import size_fifos, sizing_frames
@@ -24,7 +22,7 @@ from sim.runner import simulator_mark
 from sim.tb.layer_run import layer_dir
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
-from sr_models import trained_like  # noqa: E402
+from sr_models import small_y_x2_dataflow  # noqa: E402
 
 FRAME = 8
 MAX_WIDTH = 40
@@ -34,10 +32,7 @@ SIZES = ((12, 20), (20, 36))  # run-time LR frames of the sized build
 @pytest.fixture(scope="module")
 def y_x2(tmp_path_factory):
     """Default architecture, small: Y channel, x2, one residual block."""
-    model = trained_like("BinarySRResNet", 2, 1, seed=4, channels=4)
-    out = tmp_path_factory.mktemp("fifo_depths_y_x2")
-    export_model(model, ExportConfig(out, FRAME, FRAME, target_fps=1e8 / 2000), log=lambda *_: None)
-    return ModelWrapper(str(out / DATAFLOW_FILE))
+    return small_y_x2_dataflow(tmp_path_factory.mktemp("fifo_depths_y_x2"), FRAME)
 
 
 @pytest.fixture(scope="module")
