@@ -101,7 +101,8 @@ def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None
 
     A tensor's lead is how many input pixels must enter before its first pixel can
     leave: window fills add up along a path, every other layer adds one pixel. The
-    short input of an add buffers the difference of the two leads, plus ``slack_pixels``
+    short input of an add buffers the difference of the two leads, plus ``slack_pixels``,
+    in the words of the FIFO's stream
     (0: the deadlock minimum). Rows are those of the widest LR frame, ``max_width``
     pixels (default: the graph's width).
     """
@@ -117,11 +118,18 @@ def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None
             lead[tensor] = base + step
         if op_kind(node) == "ElementwiseAdd":
             short = min(node.input, key=lambda t: lead[t])
-            port = next(p for p in instances[node.name].inputs if p.tensor == short)
             _, channels = _pixel_channels(model, short)
-            words_per_pixel = channels // port.stream.per_word
+            words_per_pixel = channels // _fifo_port(instances, node.name, short).stream.per_word
             depths[short] = (base - lead[short] + slack_pixels) * words_per_pixel
     return depths
+
+
+def _fifo_port(instances: dict, consumer: str, tensor: str) -> Port:
+    """The port whose words the FIFO on ``tensor`` holds: its producer's output (the
+    stitcher puts width converters after the FIFO), the consumer's input for a graph input."""
+    ports = [p for inst in instances.values() for p in inst.outputs if p.tensor == tensor]
+    return ports[0] if ports else \
+        next(p for p in instances[consumer].inputs if p.tensor == tensor)
 
 
 def _first_window_fill(model: ModelWrapper, tensor: str, frame: Frame) -> int:
