@@ -59,8 +59,15 @@ def test_every_stream_has_one_fifo_node_with_the_stitched_depth(y_x2, with_fifos
     layers = {inst.name: inst for inst in with_fifos.layers}
     analytic = analytic_fifo_depths(y_x2, layers, MAX_WIDTH)
     assert analytic and all(with_fifos.fifo_depths[t] == d for t, d in analytic.items())
-    assert {inst.name for inst in with_fifos.instances if inst.kind == "FIFO"} == \
-        {node.name for node in fifos}
+    instances = [inst for inst in with_fifos.instances if inst.kind == "FIFO"]
+    assert {inst.name for inst in instances} == {node.name for node in fifos}
+    # the cycle model moves the stream's words with the FIFO's latency (block RAM: 2)
+    deep = next(inst for inst in instances
+                if inst.parameters["DEPTH"] > stream_fifo.LUTRAM_MAX_DEPTH)
+    tensor, stream = deep.inputs[0].tensor, deep.inputs[0].stream
+    words = int(np.prod(y_x2.get_tensor_shape(tensor))) // stream.per_word
+    assert deep.exp_cycles == words + 2 == \
+        stream_fifo.expected_cycles(words, deep.parameters["DEPTH"])
 
 
 def test_fifo_nodes_keep_golden_and_finn_execution_exact(y_x2, with_fifos):
