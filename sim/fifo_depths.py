@@ -2,8 +2,8 @@
 
 1. Build the accelerator with deep FIFOs (each holds its whole stream of the sizing
    frame, so none ever fills; ``--deep all``: every FIFO, FINN's way; by default those
-   on the branches of splits and adds, see ``size_fifos``) and STREAM_FIFO_PEAK (stream_fifo.sv records its peak
-   occupancy and prints it at the end of the run).
+   on the branches of splits and adds, see ``size_fifos``) and STREAM_FIFO_PEAK
+   (stream_fifo.sv records its peak occupancy and prints it at the end of the run).
 2. Stream one real LR frame of max_width pixels (the line buffers' worst case) through the
    Verilator harness, the input paced just below the design's sustained rate (the
    bottleneck layer's cycles per input word, PACE_MARGIN slower), as a video source
@@ -18,8 +18,8 @@
 
 ``python -m sim.fifo_depths --export exports/x [--max-width 960]`` writes the depths into
 the export's dataflow.onnx as StreamingFIFO nodes (``hw.stitch`` builds them as they are)
-and fifo_depths.json with the peaks, the analytic depths and the FIFO BRAM18 before/after
-(yosys). Peak occupancy through a ``final`` $display rather than a Verilator public
+and fifo_depths.json with the peaks, the analytic depths and the FIFOs' BRAM18 (yosys)
+with the analytic depths, the sized ones and the peaks alone. Peak occupancy through a ``final`` $display rather than a Verilator public
 signal or a debug port: the C++ harness and the top level stay as they are, any number
 of FIFOs report themselves by instance path, and it costs nothing per cycle.
 """
@@ -186,29 +186,42 @@ def _max_width(export: Path, given: int | None) -> int:
         if config.is_file() else DEFAULT_MAX_WIDTH
 
 
+def sizing_report(dataflow: ModelWrapper, build_dir: Path, max_width: int,
+                  height: int | None = None, deep: str = "branches") -> tuple[ModelWrapper, dict]:
+    """``size_fifos`` and the FIFOs' BRAM18 (yosys) with the analytic depths, the sized
+    ones, and the peaks + margin alone (what the simulation says without the floor)."""
+    build_dir = Path(build_dir)
+    plain = dataflow.transform(stream_fifo.RemoveStreamFIFOs())
+    sized_model, sizing = size_fifos(plain, build_dir, max_width, height, deep)
+    peak_depths = {**sizing.depths, **{t: max(sizing.peaks[t] + MARGIN_WORDS, DEFAULT_FIFO_DEPTH)
+                                       for t in sizing.analytic}}
+    bram = {name: fifo_bram18(stitch(plain, build_dir / f"area_{name}", fifo_depths=depths,
+                                     max_width=max_width))
+            for name, depths in (("analytic", {}), ("sized", sizing.depths),
+                                 ("peaks", peak_depths))}
+    return sized_model, {**asdict(sizing), "max_width": max_width, "deep": deep,
+                         "fifo_bram18": bram}
+
+
 @command
 def main(argv=None):
     args = parse_args(argv)
     export = existing_folder(args.export, "export folder")
     dataflow = read_onnx(export / DATAFLOW_FILE, "run the export first")
     max_width = _max_width(export, args.max_width)
-    build_dir = Path(args.build_dir or export / "fifo_sizing")
-    before = stitch(dataflow.transform(stream_fifo.RemoveStreamFIFOs()),
-                    build_dir / "analytic", max_width=max_width)
-    sized_model, sizing = size_fifos(dataflow, build_dir, max_width, args.height,
-                                      args.deep)
-    after = stitch(sized_model, build_dir / "sized" / "rtl", max_width=max_width)
-    report = {**asdict(sizing), "max_width": max_width, "deep": args.deep,
-              "fifo_bram18_analytic": fifo_bram18(before), "fifo_bram18_sized": fifo_bram18(after)}
+    sized_model, report = sizing_report(dataflow, Path(args.build_dir or export / "fifo_sizing"),
+                                        max_width, args.height, args.deep)
     staged = export / f".{DATAFLOW_FILE}.staging"
     sized_model.save(str(staged))
     (export / "fifo_depths.json").write_text(json.dumps(report, indent=2) + "\n")
     staged.replace(export / DATAFLOW_FILE)
-    print(f"{len(sizing.depths)} FIFOs sized on a {sizing.frame[0]}x{sizing.frame[1]} frame: "
-          f"BRAM18 {report['fifo_bram18_analytic']} (analytic) -> "
-          f"{report['fifo_bram18_sized']} (simulated); frame interval "
-          f"{sizing.deep_interval:g} cycles deep, {sizing.sized_interval:g} sized; "
-          f"below the analytic depth: {', '.join(sizing.below_analytic) or 'none'}")
+    height, width = report["frame"]
+    bram = report["fifo_bram18"]
+    print(f"{len(report['depths'])} FIFOs sized on a {height}x{width} frame: BRAM18 "
+          f"{bram['analytic']} analytic -> {bram['sized']} sized ({bram['peaks']} at the "
+          f"peaks alone); frame interval {report['deep_interval']:g} cycles deep, "
+          f"{report['sized_interval']:g} sized; peaks below the analytic depth: "
+          f"{', '.join(report['below_analytic']) or 'none'}")
     return 0
 
 
