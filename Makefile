@@ -18,8 +18,20 @@ PYTEST_ARGS ?=
 EXPORT_DIR ?= exports/$(RUN_NAME)
 # `make export OUT=...` writes the export there instead of EXPORT_DIR
 OUT ?=
-FRAME ?= 32x32
-TARGET_FPS ?= 1000
+# export: the dataflow graph's verification frame (HxW, LR; the equivalence chain runs
+# on it), the widest LR frame the hardware takes, and the folding target: TARGET_FPS
+# frames of the VIDEO frame (HxW, LR) per second at 100 MHz. The default, 2 frames/s of
+# 540x960 (96 cycles per LR pixel), folds the binary MVAUs to SIMD 32 x PE 4, where
+# `make area` (yosys per layer) takes minutes; 60 frames/s (3.2 cycles per pixel) turns
+# on parallel windows and unfolds the binary MVAUs of this 32-channel model fully, which
+# yosys takes over 17 minutes each to synthesize (and which do not fit a Pynq-Z2)
+VERIFY_FRAME ?= 32x32
+MAX_WIDTH ?= 960
+VIDEO ?= 540x$(MAX_WIDTH)
+TARGET_FPS ?= 2
+# `make sim FRAME=540x960`: one whole HxW LR frame (a real photo) in the Verilator
+# harness; empty: two verification frames in cocotb with stalls and resets
+FRAME ?=
 SIMULATOR ?= verilator
 WAVES ?=
 BOARD ?= Pynq-Z2
@@ -64,15 +76,17 @@ upscale: setup
 	$(PY) -m train.upscale --ckpt $(CKPT) --input $(INPUT) --output $(or $(OUTPUT),results/upscaled)
 
 export: setup
-	$(PY) -m export --ckpt $(CKPT) --out $(or $(OUT),$(EXPORT_DIR)) --frame $(FRAME) --target-fps $(TARGET_FPS)
+	$(PY) -m export --ckpt $(CKPT) --out $(or $(OUT),$(EXPORT_DIR)) --frame $(VERIFY_FRAME) \
+		--max-width $(MAX_WIDTH) --video $(VIDEO) --target-fps $(TARGET_FPS)
 
 sim: setup
-	$(PY) -m sim.accelerator --export $(EXPORT_DIR) --simulator $(SIMULATOR) $(if $(WAVES),--waves)
+	$(PY) -m sim.accelerator --export $(EXPORT_DIR) $(if $(FRAME),--frame $(FRAME),--simulator $(SIMULATOR) $(if $(WAVES),--waves))
 
 area: setup
 	$(PY) -m hw.area_report --export $(EXPORT_DIR) --out results/area/$(RUN_NAME)
 
-# the board driver on a whole image; here its device is the Verilator simulation
+# the board driver on a whole real image, one frame (strips only when wider than
+# MAX_WIDTH); here its device is the Verilator simulation
 throughput: setup
 	$(PY) -m hw.driver --export $(EXPORT_DIR) --output results/driver/$(RUN_NAME)_sr.png \
 		--validate $(if $(INPUT),--input $(INPUT))

@@ -3,6 +3,7 @@ import datetime
 import json
 import os
 import platform
+import subprocess
 from pathlib import Path
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
@@ -38,6 +39,18 @@ def machine_line(info):
 
 
 REPO_ROOT = RESULTS_DIR.parents[1]
+
+
+def files_at_commit(commit: str, paths, work: Path) -> list[Path]:
+    """The repo's files ``paths`` as of ``commit``, written under ``work`` by file name:
+    an older RTL synthesized next to today's."""
+    files = []
+    for path in paths:
+        target = Path(work) / Path(path).name
+        target.write_text(subprocess.run(["git", "show", f"{commit}:{path}"], cwd=REPO_ROOT,
+                                         check=True, capture_output=True, text=True).stdout)
+        files.append(target)
+    return files
 
 
 def repo_relative(value):

@@ -14,7 +14,7 @@ resets from the configuration's stimulus seed) must equal it exactly, with no ex
 word, and a stall-free frame must take the cycles of the layer's cycle model.
 
 Compile cost dominates: Icarus builds a layer in well under a second, Verilator in
-tens of seconds, so the default runs every ``--verilator-every``-th round over the ten
+tens of seconds, so the default runs every ``--verilator-every``-th round over the
 kinds in Verilator (the first round included) and the rest in Icarus; the report
 counts both. Results:
 ``benchmarks/results/fuzz.{md,json}`` (counts per kind and simulator, seed, date, machine).
@@ -30,10 +30,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from benchmarks.common import machine_info, machine_line, write_result
+from hw.folding import divisors
 from sim.layer_cases import (LayerCase, depth_to_space_case, duplicate_streams_case,
                              elementwise_add_case, fifo_case, fmpadding_case, int_mvau_case,
-                             sliding_window_case, stream_width_converter_case,
-                             thresholding_case, xnor_mvau_case)
+                             sliding_window_case, sliding_window_parallel_case,
+                             stream_width_converter_case, thresholding_case, xnor_mvau_case)
 from sim.runner import REPO_ROOT
 
 BUILD_ROOT = REPO_ROOT / "sim_build" / "fuzz"
@@ -106,10 +107,23 @@ def draw_sliding_window(rng, out_dir, name) -> LayerCase:
                                int(rng.integers(1, 5)), kernel)
 
 
+def draw_sliding_window_parallel(rng, out_dir, name) -> LayerCase:
+    kernel = (int(rng.integers(1, 6)), int(rng.integers(1, 6)))  # also 1x5, 5x1
+    in_h, in_w = int(rng.integers(kernel[0], 8)), int(rng.integers(kernel[1], 8))
+    return sliding_window_parallel_case(rng, in_h, in_w, int(rng.integers(1, 5)),
+                                        int(rng.integers(1, 9)), kernel,
+                                        max_w=in_w + int(rng.integers(0, 3)))
+
+
 def draw_depth_to_space(rng, out_dir, name) -> LayerCase:
-    channels, simd = _folded(rng, max_fold=3)
-    return depth_to_space_case(rng, *_image(rng, 1, 4), channels, int(rng.integers(2, 5)), simd,
-                               int(rng.integers(1, 9)))
+    """Any SIMD dividing the input channels, any output width dividing channels * block
+    (P whole HR pixels or part of one), built wider than the run-time width or not."""
+    channels, block = int(rng.integers(1, 5)), int(rng.integers(2, 5))
+    simd = int(rng.choice(divisors(channels * block * block)))
+    out_simd = int(rng.choice(divisors(channels * block)))
+    in_h, in_w = _image(rng, 1, 4)
+    return depth_to_space_case(rng, in_h, in_w, channels, block, simd, out_simd,
+                               int(rng.integers(1, 9)), max_w=in_w + int(rng.integers(0, 3)))
 
 
 def draw_duplicate_streams(rng, out_dir, name) -> LayerCase:
@@ -143,6 +157,7 @@ def draw_fifo(rng, out_dir, name) -> LayerCase:
 KINDS = {
     "xnor_mvau": draw_xnor_mvau, "int_mvau": draw_int_mvau, "thresholding": draw_thresholding,
     "fmpadding": draw_fmpadding, "sliding_window": draw_sliding_window,
+    "sliding_window_parallel": draw_sliding_window_parallel,
     "depth_to_space": draw_depth_to_space, "duplicate_streams": draw_duplicate_streams,
     "elementwise_add": draw_elementwise_add,
     "stream_width_converter": draw_stream_width_converter, "fifo": draw_fifo,

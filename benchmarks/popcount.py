@@ -16,7 +16,6 @@ Writes ``results/popcount.md/.json``.
 import argparse
 import json
 import resource
-import subprocess
 import tempfile
 import time
 from pathlib import Path
@@ -25,7 +24,8 @@ import numpy as np
 from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 
-from benchmarks.common import REPO_ROOT, RESULTS_DIR, machine_info, machine_line, write_result
+from benchmarks.common import (RESULTS_DIR, files_at_commit, machine_info, machine_line,
+                               write_result)
 from hw import xnor_popcount
 from hw.area import synth_area_and_levels
 from hw.codegen import header, write_wrapper
@@ -51,18 +51,6 @@ def timed_synth(sources, top, parameters=None) -> dict:
             "yosys_cpu_s": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_utime
                                  - cpu_before, 1),
             "yosys_wall_s": round(time.monotonic() - start, 1)}
-
-
-def adder_chain_sources(work: Path) -> list[Path]:
-    """multithreshold.sv and mvau.sv of ADDER_CHAIN_COMMIT, written under ``work``."""
-    files = []
-    for name in ("multithreshold.sv", "mvau.sv"):
-        path = work / name
-        path.write_text(subprocess.run(
-            ["git", "show", f"{ADDER_CHAIN_COMMIT}:hw/rtl/{name}"], cwd=REPO_ROOT, check=True,
-            capture_output=True, text=True).stdout)
-        files.append(path)
-    return files
 
 
 def finn_lut_estimate(simd: int, pe: int) -> int:
@@ -172,7 +160,9 @@ def main(argv=None):
     else:
         with tempfile.TemporaryDirectory(prefix="popcount_") as tmp:
             work = Path(tmp)
-            old_sources = adder_chain_sources(work)
+            # multithreshold.sv and mvau.sv of the adder-chain commit
+            old_sources = files_at_commit(ADDER_CHAIN_COMMIT, [
+                f"hw/rtl/{name}" for name in ("multithreshold.sv", "mvau.sv")], work)
             rows = [measure(simd, pe, work, old_sources) for simd, pe in args.points]
         data = {"machine": machine_info(), "mw": MW, "mh": MH,
                 "adder_chain_commit": ADDER_CHAIN_COMMIT,

@@ -61,22 +61,69 @@ class ExportError(UserError):
     """The model cannot become an integer dataflow graph; the message names the layer."""
 
 
+# the hardware's frame-size registers are 16 bits wide (frame_contract: frame_w, frame_h)
+MAX_FRAME_SIDE = 65535
+DEFAULT_MAX_WIDTH = 960  # LR pixels: 960x540 -> 1920x1080 at x2 on a Pynq-Z2
+DEFAULT_VIDEO_HEIGHT = 540
+
+
 @dataclass
 class ExportConfig:
-    """What to export and how; the fields mirror FINN's DataflowBuildConfig where they meet."""
+    """What to export and how; the fields mirror FINN's DataflowBuildConfig where they meet.
+
+    Two frames: the dataflow graph is built for the small *verification frame*
+    (frame_height x frame_width), on which the equivalence chain runs fast; the hardware
+    streams whole frames up to ``max_width`` wide (its line buffers hold rows that
+    wide) and of any height. ``target_fps`` counts frames of the *video frame*
+    (video_height x video_width; None: the verification frame), so the folding's
+    target is a per-pixel rate: SetFolding's cycles per verification frame are the
+    video frame's cycles per pixel times the verification frame's pixels.
+    """
 
     output_dir: Path
     frame_height: int = 32
     frame_width: int = 32
-    target_fps: float = 1000.0  # frames of frame_height x frame_width per second
+    target_fps: float = 1000.0  # frames of the video frame per second
     clock_mhz: float = 100.0
     steps: list = field(default_factory=lambda: list(DEFAULT_STEPS))
     start_step: str | None = None
     stop_step: str | None = None
+    max_width: int = DEFAULT_MAX_WIDTH
+    video_height: int | None = None
+    video_width: int | None = None
+
+    def __post_init__(self):
+        checks = ((self.frame_width <= self.max_width,
+                   f"the verification frame's width {self.frame_width} exceeds max_width "
+                   f"{self.max_width}"),
+                  (self.video_frame[1] <= self.max_width,
+                   f"the video frame {self.video_frame[0]}x{self.video_frame[1]} is wider "
+                   f"than max_width {self.max_width}"),
+                  (self.max_width <= MAX_FRAME_SIDE and self.video_frame[0] <= MAX_FRAME_SIDE,
+                   f"frame sides are at most {MAX_FRAME_SIDE} pixels (16-bit frame size "
+                   f"registers), got max_width {self.max_width}, video height "
+                   f"{self.video_frame[0]}"))
+        for passed, message in checks:
+            if not passed:
+                raise ConfigError(message)
+
+    @property
+    def video_frame(self) -> tuple[int, int]:
+        """(height, width) of the frame ``target_fps`` counts."""
+        return (self.video_height or self.frame_height, self.video_width or self.frame_width)
+
+    @property
+    def target_cycles_per_pixel(self) -> float:
+        """Cycles per LR pixel of the video frame at ``target_fps`` and the clock."""
+        height, width = self.video_frame
+        return self.clock_mhz * 1e6 / self.target_fps / (height * width)
 
     @property
     def target_cycles_per_frame(self) -> int:
-        return max(1, int(self.clock_mhz * 1e6 / self.target_fps))
+        """SetFolding's target: cycles per verification frame at the video's pixel rate."""
+        height, width = self.video_frame
+        ratio = self.frame_height * self.frame_width / (height * width)
+        return max(1, int(self.clock_mhz * 1e6 / self.target_fps * ratio))
 
 
 def _apply(model, *transformations):
@@ -221,7 +268,9 @@ def export_model(torch_model, cfg, finish=None, log=print):
         model = run_steps(torch_model, cfg, staging, log)
         (staging / CONFIG_FILE).write_text(json.dumps(
             {"frame_height": cfg.frame_height, "frame_width": cfg.frame_width,
-             "target_fps": cfg.target_fps, "clock_mhz": cfg.clock_mhz,
+             "max_width": cfg.max_width, "video_height": cfg.video_frame[0],
+             "video_width": cfg.video_frame[1], "target_fps": cfg.target_fps,
+             "clock_mhz": cfg.clock_mhz, "target_cycles_per_pixel": cfg.target_cycles_per_pixel,
              "target_cycles_per_frame": cfg.target_cycles_per_frame,
              "steps": [s.__name__ for s in cfg.steps], "start_step": cfg.start_step,
              "stop_step": cfg.stop_step}, indent=2) + "\n")

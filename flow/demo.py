@@ -91,8 +91,11 @@ def area_numbers(paths):
 
 def throughput_numbers(paths):
     report = _read_json(paths.driver_report)
-    return (f"{report['tiles']} tiles, {report['device_lr_mpixel_per_s']:.3f} LR Mpixel/s of "
-            f"device time; whole image {report['validate']} against the golden model")
+    frames = ("as one whole frame" if report["frames"] == 1
+              else f"in {report['frames']} frames ({report['split']})")
+    return (f"real {report['lr_width']}x{report['lr_height']} LR image {frames}; "
+            f"{report['device_lr_mpixel_per_s']:.3f} LR Mpixel/s of device time; whole image "
+            f"{report['validate']} against the golden model")
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,7 @@ torch import."""
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
+from typing import NamedTuple
 
 from train.cli import UserError, existing_folder, read_json, read_onnx
 
@@ -36,14 +37,22 @@ def staged_folder(out):
         shutil.rmtree(old, ignore_errors=True)
 
 
-def read_export(folder):
-    """``(dataflow model, clock MHz)`` of an export folder; UserError naming the file
-    that is missing or unreadable."""
+class Export(NamedTuple):
+    model: object  # the dataflow graph (qonnx ModelWrapper)
+    clock_mhz: float
+    max_width: int  # the widest LR frame the hardware is built for
+
+
+def read_export(folder) -> Export:
+    """The dataflow model of an export folder, its clock and the hardware's maximum frame
+    width; UserError naming the file or key that is missing or unreadable."""
     folder = existing_folder(folder, "export folder")
     hint = "run `make export` (python -m export) first"
     model = read_onnx(folder / DATAFLOW_FILE, hint)
-    clock_mhz = read_json(folder / CONFIG_FILE, ["clock_mhz"], hint)["clock_mhz"]
-    if isinstance(clock_mhz, bool) or not isinstance(clock_mhz, (int, float)) or clock_mhz <= 0:
-        raise UserError(f"{folder / CONFIG_FILE}: 'clock_mhz' must be a positive number, "
-                        f"got {clock_mhz!r}")
-    return model, clock_mhz
+    config = read_json(folder / CONFIG_FILE, ["clock_mhz", "max_width"], hint)
+    for key, kind in (("clock_mhz", (int, float)), ("max_width", int)):
+        value = config[key]
+        if isinstance(value, bool) or not isinstance(value, kind) or value <= 0:
+            raise UserError(f"{folder / CONFIG_FILE}: '{key}' must be a positive number, "
+                            f"got {value!r}")
+    return Export(model, config["clock_mhz"], config["max_width"])

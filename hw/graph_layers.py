@@ -154,16 +154,18 @@ def _thresholding(node, model, out_dir, frame):
         channels, pe, steps, vectors(h, w)), "Thresholding")
 
 
-def _spatial(node, model, frame, dims, module, parameters, sources, per_word, cycles, kind):
+def _spatial(node, model, frame, dims, module, parameters, sources, per_word, cycles, kind,
+             out_per_word=None):
     """Instance of a hand-written spatial core (one stream in and out, run-time size ports
     in_w/in_h) whose input is ``dims`` (height, width) in the graph; ``cycles(h, w)`` is its
-    cycle model at input size h x w."""
+    cycle model at input size h x w. Words carry ``per_word`` elements (the output's
+    ``out_per_word`` if given)."""
     rows, cols = frame.offset(dims)
     cycles_at = lambda h, w: cycles(h + rows, w + cols)  # noqa: E731
     return Instance(
         name=node.name, module=module, parameters=parameters, sources=list(sources),
         inputs=[_raw_port(model, "in0_V", node.input[0], per_word)],
-        outputs=[_raw_port(model, "out0_V", node.output[0], per_word)],
+        outputs=[_raw_port(model, "out0_V", node.output[0], out_per_word or per_word)],
         exp_cycles=_graph_cycles(frame, cycles_at), kind=kind, cycles_at=cycles_at,
         size_offset=(rows, cols))
 
@@ -181,15 +183,21 @@ def _fmpadding(node, model, out_dir, frame):
 
 
 def _sliding_window(node, model, out_dir, frame):
+    """The parallel-window RTL when the node's ``parallel_window`` is set, else the folded one."""
     op = getCustomOp(node)
     kh, kw = op.get_nodeattr("ConvKernelDim")
-    if kh != kw or list(op.get_nodeattr("Stride")) != [1, 1] \
-            or list(op.get_nodeattr("Dilation")) != [1, 1]:
-        raise UnsupportedLayerError(f"{node.name}: the sliding window RTL supports square "
-                                    "kernels with stride 1 and dilation 1 only")
+    if list(op.get_nodeattr("Stride")) != [1, 1] or list(op.get_nodeattr("Dilation")) != [1, 1]:
+        raise UnsupportedLayerError(f"{node.name}: the sliding window RTL supports stride 1 "
+                                    "and dilation 1 only")
     dims = op.get_nodeattr("IFMDim")
     c, simd = op.get_nodeattr("IFMChannels"), op.get_nodeattr("SIMD")
     bits = op.get_input_datatype().bitwidth()
+    if op.get_nodeattr("parallel_window"):
+        return _parallel_window(node, model, frame, dims, c, simd, bits, (kh, kw))
+    if kh != kw:
+        raise UnsupportedLayerError(f"{node.name}: the folded sliding window RTL supports "
+                                    f"square kernels only, not {kh}x{kw}; parallel_window=1 "
+                                    "takes any")
     return _spatial(node, model, frame, dims, sliding_window.MODULE,
                     sliding_window.rtl_parameters(frame.layer_max_width(dims), c, simd, bits, kh),
                     sliding_window.SOURCES, simd,
@@ -197,17 +205,34 @@ def _sliding_window(node, model, out_dir, frame):
                     "ConvolutionInputGenerator")
 
 
+def _parallel_window(node, model, frame, dims, channels, simd, bits, kernel):
+    """One whole window per word, for inputs up to the layer's maximum width."""
+    max_w = frame.layer_max_width(dims)
+    try:
+        sliding_window.check_parallel(*dims, max_w, channels, simd, kernel)
+    except ValueError as error:
+        raise UnsupportedLayerError(f"{node.name}: {error}") from None
+    return _spatial(node, model, frame, dims, sliding_window.PARALLEL_MODULE,
+                    sliding_window.parallel_rtl_parameters(max_w, channels, bits, kernel),
+                    sliding_window.PARALLEL_SOURCES, channels,
+                    sliding_window.parallel_expected_cycles, "ConvolutionInputGenerator",
+                    out_per_word=sliding_window.window_elems(channels, kernel))
+
+
 def _depth_to_space(node, model, out_dir, frame):
+    """SIMD elements per input word, the op's output width (OutSIMD, P*C for P HR pixels)
+    per output word."""
     op = getCustomOp(node)
     dims = op.get_nodeattr("ImgDim")
     c, block, simd = (op.get_nodeattr(k) for k in ("NumChannels", "BlockSize", "SIMD"))
+    out_simd = op.get_out_simd()
     bits = op.get_input_datatype().bitwidth()
     return _spatial(node, model, frame, dims, depth_to_space.MODULE,
                     depth_to_space.rtl_parameters(frame.layer_max_width(dims), c, block, simd,
-                                                  bits),
+                                                  out_simd, bits),
                     depth_to_space.SOURCES, simd,
-                    lambda h, w: depth_to_space.expected_cycles(h, w, c, block, simd),
-                    "DepthToSpace")
+                    lambda h, w: depth_to_space.expected_cycles(h, w, c, block, simd, out_simd),
+                    "DepthToSpace", out_per_word=out_simd)
 
 
 def _pixels_and_channels(model, tensor, frame):

@@ -11,35 +11,47 @@ from hw.codegen import (
     GeneratedLayer, header, int_range, output_bits, search_stages,
     signed_bits, threshold_steps, write_memh, write_search_memories, write_wrapper,
 )
-from hw import xnor_popcount
+from hw import credit_queue, xnor_popcount
 from hw.folding import RTL_DIR, check_divides
 from hw.stream import StreamFormat
 
 CORE = "mvau"
-CORE_SOURCES = (RTL_DIR / "multithreshold.sv", *xnor_popcount.SOURCES, RTL_DIR / "mvau.sv")
+CORE_SOURCES = (RTL_DIR / "multithreshold.sv", *xnor_popcount.SOURCES, RTL_DIR / "adder_tree.sv",
+                *credit_queue.SOURCES, RTL_DIR / "mvau.sv")
+# Adder levels between pipeline registers of an integer MVAU's dot product
+# (``adder_tree.sv``): one LUT level and a carry chain each.
+ADDER_LEVELS_PER_REG = 2
 
 
 def pipeline_latency(n_thresholds: int, dot_latency: int = 0) -> int:
     """Cycles from the first input transfer to the last output transfer beyond one per
     fold step: issue, read, the dot product's ``dot_latency`` registers, accumulate
-    (search stage 0), the other search stages, output register."""
+    (search stage 0), the other search stages, into the output queue."""
     return 3 + dot_latency + max(search_stages(n_thresholds) - 1, 0)
+
+
+def layer_latency(mw: int, mh: int, simd: int, pe: int, n_thresholds: int, *,
+                  binary: bool = False) -> int:
+    """``pipeline_latency`` of a layer: T thresholds per channel (0: no activation) and
+    the SIMD-lane dot product: ``binary``, the XNOR-popcount tree; else the product
+    register and the adder tree."""
+    if binary:
+        rom_bits = xnor_popcount.rom_in_tree_bits((mw // simd) * (mh // pe))
+        dot_latency = xnor_popcount.latency(simd, xnor_popcount.LEVELS_PER_REG,
+                                            xnor_popcount.first_group(rom_bits))
+    else:
+        dot_latency = 1 + (simd - 1).bit_length() // ADDER_LEVELS_PER_REG
+    return pipeline_latency(n_thresholds, dot_latency)
 
 
 def expected_cycles(mw: int, mh: int, simd: int, pe: int, n_thresholds: int,
                     n_vectors: int = 1, *, binary: bool = False) -> int:
     """Cycles from the first input to the last output transfer of ``n_vectors``, no stalls.
 
-    FINN's model, (MW/SIMD) * (MH/PE) per vector, plus the pipeline latency of T
-    thresholds per channel (0: no activation) and, ``binary``, of the SIMD-lane
-    XNOR-popcount tree.
+    FINN's model, (MW/SIMD) * (MH/PE) per vector, plus the ``layer_latency``.
     """
-    dot_latency = 0
-    if binary:
-        rom_bits = xnor_popcount.rom_in_tree_bits((mw // simd) * (mh // pe))
-        dot_latency = xnor_popcount.latency(simd, xnor_popcount.LEVELS_PER_REG,
-                                            xnor_popcount.first_group(rom_bits))
-    return n_vectors * (mw // simd) * (mh // pe) + pipeline_latency(n_thresholds, dot_latency)
+    return (n_vectors * (mw // simd) * (mh // pe)
+            + layer_latency(mw, mh, simd, pe, n_thresholds, binary=binary))
 
 
 def generate_xnor_mvau(
@@ -138,8 +150,10 @@ def _generate(
         "OB": out_stream.elem_bits, "ACT_VAL": act_val,
         "WEIGHT_FILE": weight_file, "THRESHOLD_PREFIX": "" if steps is None else threshold_prefix,
     }
-    if binary:
-        parameters["DOT_LEVELS_PER_REG"] = xnor_popcount.LEVELS_PER_REG
+    parameters["DOT_LEVELS_PER_REG"] = (xnor_popcount.LEVELS_PER_REG if binary
+                                        else ADDER_LEVELS_PER_REG)
+    parameters["OUT_QUEUE_DEPTH"] = credit_queue.depth(
+        layer_latency(mw, mh, simd, pe, parameters["T"], binary=binary))
     header_text = header(generator, name, parameters)
     mem_files = [write_memh(weight_file, _weight_words(weights, simd, pe, weight_elem_bits),
                             pe * simd * weight_elem_bits, header_text)]

@@ -2,13 +2,18 @@
 
 As FINN's SetFolding: every layer gets the least parallelism (PE, SIMD) that meets
 the target, MVAUs raising SIMD before PE; a sliding window and its padding take the
-SIMD of the MVAU they feed, so the window stream needs no width converter. Layers
+SIMD of the MVAU they feed, so the window stream needs no width converter. When even
+the window at SIMD = channels (KH*KW cycles per pixel) misses the target, or its kernel
+is not square (the folded window RTL is), the window turns ``parallel_window`` on (one
+whole window per cycle; it and its padding at SIMD = channels) and the MVAU takes its
+SIMD among the divisors of MW: the stitcher's width converter splits the windows. Layers
 that cannot meet the target end fully parallel and show up as the bottleneck.
 """
 import numpy as np
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
+from hw import sliding_window
 from hw.folding import divisors, smallest_fold
 from hw.graph import op_kind
 
@@ -17,28 +22,44 @@ def _pixels(model, tensor):
     return int(np.prod(model.get_tensor_shape(tensor)[:-1]))
 
 
-def _window_channels(model, node):
-    """Input channels of the MVAU's window (its SWG's channels), else MW."""
+def _window_producer(model, node):
+    """The ConvolutionInputGenerator feeding ``node``, or None."""
     producer = model.find_producer(node.input[0])
-    op = getCustomOp(node)
     if producer is not None and op_kind(producer) == "ConvolutionInputGenerator":
-        return getCustomOp(producer).get_nodeattr("IFMChannels")
-    return op.get_nodeattr("MW")
+        return getCustomOp(producer)
+    return None
+
+
+def needs_parallel_window(window, target) -> bool:
+    """FINN's rule: the folded window at its fastest (SIMD = channels) misses ``target``;
+    a non-square kernel has the parallel window only."""
+    kh, kw = window.get_nodeattr("ConvKernelDim")
+    if kh != kw:
+        return True
+    (h, w), channels = window.get_nodeattr("IFMDim"), window.get_nodeattr("IFMChannels")
+    return sliding_window.expected_cycles(h, w, channels, channels, kh) > target
 
 
 def _fold_mvau(model, node, target):
     op = getCustomOp(node)
     mw, mh = op.get_nodeattr("MW"), op.get_nodeattr("MH")
     vectors = _pixels(model, node.input[0])
-    simd = smallest_fold(vectors * mw * mh, divisors(_window_channels(model, node)), target)
+    window = _window_producer(model, node)
+    parallel = window is not None and needs_parallel_window(window, target)
+    # SIMD lanes come from the window's channels, unless it is parallel (or absent)
+    lanes = window.get_nodeattr("IFMChannels") if window is not None and not parallel else mw
+    simd = smallest_fold(vectors * mw * mh, divisors(lanes), target)
     pe = smallest_fold(vectors * (mw // simd) * mh, divisors(mh), target)
     op.set_nodeattr("SIMD", simd)
     op.set_nodeattr("PE", pe)
-    _fold_window_producers(model, node, simd)
+    if window is not None:
+        window.set_nodeattr("parallel_window", int(parallel))
+        _fold_window_producers(model, node, window.get_nodeattr("IFMChannels") if parallel
+                               else simd)
 
 
 def _fold_window_producers(model, node, simd):
-    """SWG (and the FMPadding before it) stream SIMD elements per word, like the MVAU."""
+    """SWG (and the FMPadding before it) stream SIMD elements per word."""
     producer = model.find_producer(node.input[0])
     while producer is not None and op_kind(producer) in ("ConvolutionInputGenerator",
                                                          "FMPadding"):
@@ -53,10 +74,14 @@ def _fold_channelwise(model, node, target, attr="PE"):
 
 
 def _fold_depth_to_space(model, node, target):
+    """Input and output words each as narrow as the target allows: SIMD among the divisors
+    of the input channels C*S*S, OutSIMD (P*C for P HR pixels per word) among those of
+    C*S, an LR pixel's part of one HR row; at OutSIMD = C*S it still takes S cycles."""
     op = getCustomOp(node)
-    channels = op.get_nodeattr("NumChannels")
-    work = _pixels(model, node.input[0]) * model.get_tensor_shape(node.input[0])[-1]
-    op.set_nodeattr("SIMD", smallest_fold(work, divisors(channels), target))
+    channels, block = op.get_nodeattr("NumChannels"), op.get_nodeattr("BlockSize")
+    work = _pixels(model, node.input[0]) * channels * block * block
+    op.set_nodeattr("SIMD", smallest_fold(work, divisors(channels * block * block), target))
+    op.set_nodeattr("OutSIMD", smallest_fold(work, divisors(channels * block), target))
 
 
 FOLDERS = {

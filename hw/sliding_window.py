@@ -1,10 +1,17 @@
-"""ConvolutionInputGenerator, hw/rtl/sliding_window.sv: folding rule, cycle model, RTL parameters.
+"""ConvolutionInputGenerator: folding rules, cycle models and RTL parameters of its two
+implementations, chosen by the node's FINN attribute ``parallel_window``.
 
-Square KERNEL x KERNEL windows, stride 1, dilation 1, on an already padded image;
-each window leaves as KERNEL*KERNEL*channels/SIMD words in FINN order (ky, kx, fold).
-The RTL is built for padded inputs up to ``max_width`` pixels wide (its line buffer);
-the image size is set at run time (ports in_w, in_h).
+- 0: hw/rtl/sliding_window.sv, square KERNEL x KERNEL windows, each leaving as
+  KERNEL*KERNEL*channels/SIMD words in FINN order (ky, kx, fold);
+- 1: hw/rtl/sliding_window_parallel.sv, KH x KW windows (also 1x5, 5x1), one pixel (all
+  channels: SIMD = channels) per input word and one whole window, KH*KW*channels
+  elements in FINN order (ky, kx, channel), per output word, for one pixel per cycle.
+Both: stride 1, dilation 1, on an already padded image; built for padded inputs up to
+``max_width`` pixels wide (their line buffers), the image size set at run time (ports
+in_w, in_h).
 """
+from types import SimpleNamespace
+
 from hw.folding import RTL_DIR, check_divides, check_positive
 
 LAYER = "ConvolutionInputGenerator"
@@ -45,3 +52,50 @@ def rtl_parameters(max_width: int, channels: int, simd: int, elem_bits: int,
     check_positive(LAYER, elem_bits=elem_bits)
     return {"MAX_W": max_width, "CHANNELS": channels, "SIMD": simd, "ELEM_BITS": elem_bits,
             "KERNEL": kernel}
+
+
+PARALLEL_MODULE = "sliding_window_parallel"
+PARALLEL_SOURCES = (RTL_DIR / "sliding_window_parallel.sv",)
+# the parallel implementation as a layer module of its own (MODULE, SOURCES)
+PARALLEL = SimpleNamespace(MODULE=PARALLEL_MODULE, SOURCES=PARALLEL_SOURCES)
+# input pixel -> registered line-buffer read -> window register (the output register)
+PARALLEL_LATENCY = 2
+
+
+def check_parallel(in_h: int, in_w: int, max_w: int, channels: int, simd: int,
+                   kernel: tuple[int, int]) -> None:
+    """ValueError naming the rule unless the parallel window takes this configuration."""
+    kh, kw = kernel
+    check_positive(LAYER, in_h=in_h, in_w=in_w, channels=channels, kernel_h=kh, kernel_w=kw)
+    if simd != channels:
+        raise ValueError(f"{LAYER}: a parallel window takes whole pixels: SIMD {simd} must "
+                         f"equal the {channels} channels")
+    if kh > in_h or kw > in_w:
+        raise ValueError(f"{LAYER}: kernel {kh}x{kw} is larger than the {in_h}x{in_w} image")
+    if in_w > max_w:
+        raise ValueError(f"{LAYER}: image width {in_w} exceeds the maximum width {max_w}")
+
+
+def window_elems(channels: int, kernel: tuple[int, int]) -> int:
+    """Elements of one parallel-window output word: the whole KH x KW x channels window."""
+    kh, kw = kernel
+    return kh * kw * channels
+
+
+def parallel_expected_cycles(in_h: int, in_w: int) -> int:
+    """Cycles of one frame at run-time size in_h x in_w, first input word to last output
+    word, inclusive, without stalls.
+
+    One input pixel per cycle (in_h * in_w cycles); every window leaves with the pixel
+    completing it, PARALLEL_LATENCY cycles after that pixel, and the frame's last pixel
+    completes its last window.
+    """
+    return in_h * in_w + PARALLEL_LATENCY
+
+
+def parallel_rtl_parameters(max_w: int, channels: int, elem_bits: int,
+                            kernel: tuple[int, int]) -> dict[str, int]:
+    check_positive(LAYER, max_w=max_w, channels=channels, elem_bits=elem_bits,
+                   kernel_h=kernel[0], kernel_w=kernel[1])
+    return {"MAX_W": max_w, "CHANNELS": channels, "ELEM_BITS": elem_bits, "KH": kernel[0],
+            "KW": kernel[1]}

@@ -90,9 +90,9 @@ class Design:
 
 def _window_fill_pixels(op, frame: Frame):
     """Pixels a sliding window reads before its first window on the widest frame:
-    (K-1) rows + K pixels."""
-    k = op.get_nodeattr("ConvKernelDim")[0]
-    return (k - 1) * frame.layer_max_width(op.get_nodeattr("IFMDim")) + k
+    (KH-1) rows + KW pixels."""
+    kh, kw = op.get_nodeattr("ConvKernelDim")
+    return (kh - 1) * frame.layer_max_width(op.get_nodeattr("IFMDim")) + kw
 
 
 def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None = None,
@@ -332,6 +332,16 @@ def _pixel_words(model, tensor, port: Port) -> int:
     return model.get_tensor_shape(tensor)[-1] // port.stream.per_word
 
 
+def _line_words(model, tensor, port: Port, scale: int) -> int:
+    """Stream words of NHWC HR ``tensor`` per HR line per LR pixel of width: the ``scale``
+    HR pixels it spans (a word may hold several, as DepthToSpace's output can)."""
+    elements = model.get_tensor_shape(tensor)[-1] * scale
+    if elements % port.stream.per_word:
+        raise ValueError(f"{tensor}: words of {port.stream.per_word} elements do not tile "
+                         f"the {elements} elements of an LR pixel's HR line")
+    return elements // port.stream.per_word
+
+
 def _render_top(out_dir, name, instances, wiring, in_port, out_port, model, frame, scale):
     env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATE_DIR),
                              undefined=jinja2.StrictUndefined, trim_blocks=True,
@@ -352,7 +362,7 @@ def _render_top(out_dir, name, instances, wiring, in_port, out_port, model, fram
         in_link=in_link, out_link=out_link,
         out_data=_data_expr(out_link, out_port.stream.tdata_bits), max_width=frame.max_width,
         scale=scale, in_pixel_words=_pixel_words(model, in_port.tensor, in_port),
-        out_pixel_words=_pixel_words(model, out_port.tensor, out_port))
+        out_line_words=_line_words(model, out_port.tensor, out_port, scale))
     path = out_dir / f"{name}.sv"
     path.write_text(text)
     return path

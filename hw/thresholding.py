@@ -11,16 +11,17 @@ from hw.codegen import (
     GeneratedLayer, header, int_range, output_bits, search_stages, signed_bits,
     threshold_steps, write_search_memories, write_wrapper,
 )
+from hw import credit_queue
 from hw.folding import RTL_DIR, check_divides
 from hw.stream import StreamFormat
 
 CORE = "thresholding"
-CORE_SOURCES = (RTL_DIR / "multithreshold.sv", RTL_DIR / "thresholding.sv")
+CORE_SOURCES = (RTL_DIR / "multithreshold.sv", *credit_queue.SOURCES, RTL_DIR / "thresholding.sv")
 
 
 def pipeline_latency(n_thresholds: int) -> int:
     """Cycles from the first input transfer to the last output transfer beyond one per
-    word: input register (search stage 0), the other search stages, output register."""
+    word: input register (search stage 0), the other search stages, into the output queue."""
     return search_stages(n_thresholds) + 1
 
 
@@ -59,6 +60,7 @@ def generate_thresholding(
         "C": channels, "PE": pe, "IB": in_bits, "IN_SIGNED": int(in_signed),
         "VALUE_BITS": value_bits, "T": n_steps, "OB": out_stream.elem_bits, "ACT_VAL": act_val,
         "THRESHOLD_PREFIX": threshold_prefix,
+        "OUT_QUEUE_DEPTH": credit_queue.depth(pipeline_latency(n_steps)),
     }
     header_text = header("hw/thresholding.py generate_thresholding", name, parameters)
     mem_files = write_search_memories(threshold_prefix, steps, pe, value_bits, in_hi + 1,

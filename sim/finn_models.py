@@ -133,14 +133,14 @@ def fm_padding_node(inp: str, out: str, img_dim, padding, channels: int, dtype: 
 
 
 def sliding_window_node(inp: str, out: str, ifm_dim, kernel, channels: int, dtype: str,
-                        stride=(1, 1), dilation=(1, 1), simd=1):
+                        stride=(1, 1), dilation=(1, 1), simd=1, parallel_window=0):
     """FINN ConvolutionInputGenerator. Returns (node, output (H, W))."""
     ofm_dim = [(size - d * (k - 1) - 1) // s + 1
                for size, k, s, d in zip(ifm_dim, kernel, stride, dilation)]
     node = hw_node("ConvolutionInputGenerator", [inp], [out], ConvKernelDim=list(kernel),
                    IFMChannels=channels, IFMDim=list(ifm_dim), OFMDim=ofm_dim, SIMD=simd,
                    Stride=list(stride), Dilation=list(dilation), inputDataType=dtype,
-                   outputDataType=dtype)
+                   outputDataType=dtype, parallel_window=parallel_window)
     return node, tuple(ofm_dim)
 
 
@@ -180,13 +180,14 @@ def duplicate_streams_model(shape, dtype: str, n_outputs: int, pe: int = 1) -> M
 
 
 def depth_to_space_model(img_dim, channels: int, block: int, dtype: str,
-                         simd: int = 1) -> ModelWrapper:
+                         simd: int = 1, out_simd: int = 0) -> ModelWrapper:
     """Our DepthToSpace HW op, (1, H, W, C*S*S) -> (1, H*S, W*S, C)."""
     import export.custom_op  # noqa: F401  (registers the op's domain)
 
     height, width = img_dim
     node = hw_node("DepthToSpace", ["x"], ["out"], domain=EXPORT_DOMAIN, ImgDim=list(img_dim),
-                   NumChannels=channels, BlockSize=block, SIMD=simd, inputDataType=dtype)
+                   NumChannels=channels, BlockSize=block, SIMD=simd, OutSIMD=out_simd,
+                   inputDataType=dtype)
     return make_model([node], {"x": ((1, height, width, channels * block * block), dtype)},
                       {"out": ((1, height * block, width * block, channels), dtype)})
 

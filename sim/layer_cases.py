@@ -260,19 +260,43 @@ def sliding_window_case(rng, in_h: int, in_w: int, channels: int, simd: int, ele
         ports=_size_ports(in_h, in_w))
 
 
+def sliding_window_parallel_case(rng, in_h: int, in_w: int, channels: int, elem_bits: int,
+                                 kernel: tuple[int, int], frames: int = 2,
+                                 max_w: int | None = None) -> LayerCase:
+    """KH x KW windows, stride 1, one whole window per word, of an (already padded) image;
+    the RTL built for ``max_w`` (default ``in_w``), run at in_h x in_w."""
+    sliding_window.check_parallel(in_h, in_w, max_w or in_w, channels, channels, kernel)
+    image = _unsigned(rng, frames, (in_h, in_w, channels), elem_bits)
+    node, out_dim = finn_models.sliding_window_node(
+        "x", "out", (in_h, in_w), kernel, channels, _udtype(elem_bits), simd=channels,
+        parallel_window=1)
+    window = sliding_window.window_elems(channels, kernel)
+    model = finn_models.make_model([node], {"x": ((1, in_h, in_w, channels), _udtype(elem_bits))},
+                                   {"out": ((1, *out_dim, window), _udtype(elem_bits))})
+    return _hand_written(
+        "sliding_window_parallel", sliding_window.PARALLEL,
+        sliding_window.parallel_rtl_parameters(max_w or in_w, channels, elem_bits, kernel),
+        Stream(image, StreamFormat(elem_bits, channels)),
+        Stream(im2col(image, kernel, (1, 1), (1, 1)), StreamFormat(elem_bits, window)),
+        sliding_window.parallel_expected_cycles(in_h, in_w), model,
+        ports=_size_ports(in_h, in_w))
+
+
 def depth_to_space_case(rng, in_h: int, in_w: int, channels: int, block: int, simd: int,
-                        elem_bits: int, frames: int = 2, max_w: int | None = None) -> LayerCase:
-    """CRD depth-to-space; channels are the output's; the RTL built for ``max_w`` (default
-    ``in_w``), run at in_h x in_w."""
+                        out_simd: int, elem_bits: int, frames: int = 2,
+                        max_w: int | None = None) -> LayerCase:
+    """CRD depth-to-space; channels are the output's, ``simd`` elements per input word,
+    ``out_simd`` per output word (P*channels: P HR pixels); the RTL built for ``max_w``
+    (default ``in_w``), run at in_h x in_w."""
     image = _unsigned(rng, frames, (in_h, in_w, channels * block * block), elem_bits)
     model = finn_models.depth_to_space_model((in_h, in_w), channels, block, _udtype(elem_bits),
-                                             simd)
+                                             simd, out_simd)
     return _hand_written(
         "depth_to_space", depth_to_space,
-        depth_to_space.rtl_parameters(max_w or in_w, channels, block, simd, elem_bits),
+        depth_to_space.rtl_parameters(max_w or in_w, channels, block, simd, out_simd, elem_bits),
         Stream(image, StreamFormat(elem_bits, simd)),
-        Stream(depth_to_space_nhwc(image, block), StreamFormat(elem_bits, simd)),
-        depth_to_space.expected_cycles(in_h, in_w, channels, block, simd), model,
+        Stream(depth_to_space_nhwc(image, block), StreamFormat(elem_bits, out_simd)),
+        depth_to_space.expected_cycles(in_h, in_w, channels, block, simd, out_simd), model,
         ports=_size_ports(in_h, in_w))
 
 

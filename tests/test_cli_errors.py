@@ -108,10 +108,9 @@ def fixtures(tmp_path_factory):
     (root / "model.yaml").write_text("")  # not a checkpoint
 
     config = json.loads((export / "export_config.json").read_text())
-    layout = {"elem_bits": 8, "per_word": 1, "tdata_bits": 8, "signed": False,
-              "frame_shape": [FRAME, FRAME, 1]}
+    layout = {"elem_bits": 8, "per_word": 1, "tdata_bits": 8, "signed": False, "channels": 1}
     driver = {"input": layout, "output": layout, "halo": 4, "scale": 2,
-              "clock_mhz": config["clock_mhz"]}
+              "clock_mhz": config["clock_mhz"], "max_width": config["max_width"]}
     (root / "driver_config.json").write_text(json.dumps(driver))
     (root / "unknown_key.json").write_text(json.dumps(
         {**driver, "input": {**layout, "pixel_bits": 8}}))
@@ -144,6 +143,12 @@ CASES = [
     ("export-target-fps-0", "export --ckpt {f}/model.pth --out exp --target-fps 0",
      "--target-fps"),
     ("export-clock-0", "export --ckpt {f}/model.pth --out exp --clock-mhz 0", "--clock-mhz"),
+    ("export-max-width-0", "export --ckpt {f}/model.pth --out exp --max-width 0",
+     "--max-width"),
+    ("export-video-wider-than-hardware", "export --ckpt {f}/model.pth --out exp "
+     "--video 540x1920", "video frame 540x1920 is wider than max_width 960"),
+    ("export-frame-wider-than-hardware", "export --ckpt {f}/model.pth --out exp --frame 8x8 "
+     "--max-width 4", "verification frame's width 8 exceeds max_width 4"),
     ("export-frame-larger-than-photos", "export --ckpt {f}/model.pth --out exp --frame 600x600",
      "frame 600x600"),
     ("export-unsupported-layer", "export --ckpt {f}/model.pth --out identity --frame 8x8 "
@@ -154,6 +159,10 @@ CASES = [
      "export_config.json"),
     ("sim-stitch-unsupported-layer", "sim.accelerator --export {f}/identity --build build",
      "Identity_0"),
+    ("sim-frame-wider-than-hardware", "sim.accelerator --export {f}/export --frame 8x961 "
+     "--build build", "frame 8x961 is wider than the 960 pixels"),
+    ("sim-frame-with-waves", "sim.accelerator --export {f}/export --frame 8x8 --waves "
+     "--build build", "--frame runs the Verilator C++ harness"),
     ("sim-frame-larger-than-photos", "sim.accelerator --export {f}/huge_frame --build build",
      "frame 600x600"),
     ("area-corrupt-onnx", "hw.area_report --export {f}/corrupt --out area", "dataflow.onnx"),

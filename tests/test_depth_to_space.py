@@ -1,6 +1,7 @@
 """DepthToSpace HW layer: golden, FINN custom op, InferDepthToSpaceLayer, HLS C-sim."""
 import importlib.util
 import io
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -196,13 +197,39 @@ def test_shapes_widths_cycles(attrs, ishape, oshape, fin, fout, width, cycles):
     assert inst.verify_node() == ["Attribute backend is set correctly"]
 
 
-def test_illegal_simd_names_node_and_rule():
-    inst = getCustomOp(make_hw_node(NumChannels=3, SIMD=2))
+@pytest.mark.parametrize("attrs, message", [
+    (dict(NumChannels=3, SIMD=8), r"SIMD (8) must divide NumChannels * BlockSize**2 (12)"),
+    (dict(NumChannels=3, OutSIMD=4), r"OutSIMD (4) must divide NumChannels * BlockSize (6)"),
+])
+def test_illegal_simd_names_node_and_rule(attrs, message):
+    inst = getCustomOp(make_hw_node(**attrs))
     for method in (inst.get_folded_input_shape, inst.get_folded_output_shape,
                    inst.get_exp_cycles):
-        with pytest.raises(ValueError, match=r"d2s_test: SIMD \(2\) must divide NumChannels \(3\)"):
+        with pytest.raises(ValueError, match=re.escape(f"d2s_test: {message}")):
             method()
-    assert "d2s_test: SIMD (2) must divide NumChannels (3)" in inst.verify_node()
+    assert f"d2s_test: {message}" in inst.verify_node()
+
+
+@pytest.mark.parametrize("attrs, message", [
+    (dict(NumChannels=3, SIMD=2), "SIMD (2) must divide NumChannels (3) in the HLS kernel"),
+    (dict(NumChannels=3, SIMD=3, OutSIMD=6), "the HLS kernel needs OutSIMD (6) = SIMD (3)"),
+])
+def test_hls_backend_keeps_its_kernels_folding(attrs, message):
+    inst = getCustomOp(make_hw_node("DepthToSpace_hls", HW_DOMAIN + ".hls", **attrs))
+    with pytest.raises(ValueError, match=re.escape(f"d2s_test: {message}")):
+        inst.get_folded_input_shape()
+
+
+def test_pixels_per_output_word():
+    """OutSIMD = P*C: words of P whole HR pixels, cycles set by the slower side."""
+    inst = getCustomOp(make_hw_node(ImgDim=[4, 5], NumChannels=1, BlockSize=2, SIMD=4,
+                                    OutSIMD=2))
+    assert inst.get_folded_input_shape() == (1, 4, 5, 1, 4)
+    assert inst.get_folded_output_shape() == (1, 8, 5, 2)
+    assert (inst.get_instream_width(), inst.get_outstream_width()) == (32, 16)
+    # in 5 words per LR row, out 10: 5 + 3 * 10 + 10
+    assert inst.get_exp_cycles() == 45
+    assert inst.verify_node() == ["Attribute backend is set correctly"]
 
 
 def test_make_shape_compatible_op_and_datatype_inference():

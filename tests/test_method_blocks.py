@@ -123,6 +123,18 @@ def test_mrb_is_a_square_residual_then_parallel_wide_and_tall_residuals():
     assert mrb.wide.conv.weight.shape[-2:] == (1, 5) and mrb.tall.conv.weight.shape[-2:] == (5, 1)
 
 
+def test_deployable_mrb_is_a_square_residual_then_a_parallel_wide_and_tall_residual():
+    torch.manual_seed(0)
+    model = build_model({"type": "BTM", "mode": "deployable", "channels": 3, "blocks": 2}, 2, 1)
+    kernels = [[tuple(u.conv.weight.shape[-2:]) for u in block.units] for block in model.body]
+    assert kernels == [[(3, 3)], [(1, 5), (5, 1)]] * 2
+    block = model.body[1]
+    r = torch.randint(-64, 64, (1, 3, 6, 6)).float() * 2.0 ** -6
+    expected = block.res_quant(r + block.branch_quants[0](block.units[0](r))
+                               + block.branch_quants[1](block.units[1](r)))
+    assert torch.equal(block(r), expected)
+
+
 def test_bbcu_alignment_k_and_its_nearest_power_of_two():
     assert bbcu_alignment_k(64) == 130 and bbcu_alignment_k(32) == 65
     assert nearest_power_of_two_log2(130) == 7 and nearest_power_of_two_log2(65) == 6

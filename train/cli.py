@@ -71,6 +71,17 @@ positive_int = _positive(int, "a positive integer")
 positive_float = _positive(float, "a positive number")
 
 
+def parse_frame(text):
+    """A frame size ``HxW`` (height first, as every --frame option) -> (height, width)."""
+    try:
+        height, width = (int(v) for v in text.lower().split("x"))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"frame size must be HxW, e.g. 64x64, got {text!r}")
+    if height < 1 or width < 1:
+        raise argparse.ArgumentTypeError(f"frame size must be positive, got {text!r}")
+    return height, width
+
+
 def existing_folder(path, what="folder"):
     """``path`` as a Path; UserError naming it when it is not a folder."""
     path = Path(path)

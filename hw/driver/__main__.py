@@ -2,8 +2,10 @@
 
 Here the device is the Verilator simulation of the exported model's RTL
 (``--export``); on a PYNQ board, the overlay (``--bitfile`` with the build's
-``driver_config.json``). ``--validate`` compares the SR image bit for bit with the
-golden model applied to the whole image. The numbers printed are also written next to
+``driver_config.json``). An image no wider than the hardware's maximum width runs as
+one whole frame; a wider one in vertical strips with the halo (the output says so).
+``--validate`` compares the SR image bit for bit with the golden model applied to the
+whole image. The numbers printed are also written next to
 the SR image, as ``<output>.json``. ``--ensemble`` runs the 8 flips/rotations of the
 image on the device and averages them on the host (self-ensemble, train/ensemble.py).
 """
@@ -25,8 +27,8 @@ def parse_args(argv=None):
     parser.add_argument("--model", help="with --bitfile: the dataflow.onnx you mean to run; "
                                         "checked against the build's model hash, and used "
                                         "by --validate")
-    parser.add_argument("--input", help="LR image; default: a bundled photo, bicubic-"
-                                        "downscaled by the model's scale, 96x96 LR pixels")
+    parser.add_argument("--input", help="LR image; default: a whole bundled photo (chelsea), "
+                                        "bicubic-downscaled by the model's scale")
     parser.add_argument("--output", required=True, help="SR PNG to write")
     parser.add_argument("--validate", action="store_true",
                         help="compare with the golden model on the whole image, bit for bit")
@@ -48,12 +50,13 @@ def main(argv=None):
     write_sr(args.output, sr, rgb)
     print("\n".join(throughput.lines(session.config.scale)))
     validated = _validate(session.model, lr, sr, args.ensemble) if args.validate else "not checked"
-    _write_report(Path(args.output).with_suffix(".json"), throughput, validated)
+    _write_report(Path(args.output).with_suffix(".json"), throughput, lr, validated)
     return 1 if validated == "FAIL" else 0
 
 
-def _write_report(path, throughput, validated):
-    report = {**asdict(throughput), "validate": validated,
+def _write_report(path, throughput, lr, validated):
+    report = {**asdict(throughput), "lr_height": lr.shape[0], "lr_width": lr.shape[1],
+              "validate": validated,
               "device_lr_mpixel_per_s": throughput.device_lr_mpixel_per_s}
     path.write_text(json.dumps(report, indent=2) + "\n")
 

@@ -1,5 +1,6 @@
 """The driver configuration of a built accelerator (``driver_config.json``): the stream
-layout of its input and output frames, the halo, the scale and the clock."""
+layout of its input and output frames, the halo, the scale, the clock and the widest
+frame it takes."""
 import dataclasses
 import json
 from dataclasses import asdict
@@ -12,17 +13,15 @@ from train.cli import UserError, read_json
 
 
 def _layout(model, port) -> FrameLayout:
-    return FrameLayout(**asdict(port.stream),
-                       frame_shape=tuple(model.get_tensor_shape(port.tensor)[1:]))
+    return FrameLayout(**asdict(port.stream), channels=model.get_tensor_shape(port.tensor)[-1])
 
 
 def driver_config(model, design, clock_mhz: float,
                   model_sha256: str = "") -> DriverConfig:
     """The configuration of ``design`` (``hw.stitch.Design``), stitched from ``model``
     (a ModelWrapper; not imported here: the board driver does without qonnx)."""
-    layout_in, layout_out = _layout(model, design.in_port), _layout(model, design.out_port)
-    return DriverConfig(layout_in, layout_out, receptive_halo(model),
-                        layout_out.frame_shape[0] // layout_in.frame_shape[0], clock_mhz,
+    return DriverConfig(_layout(model, design.in_port), _layout(model, design.out_port),
+                        receptive_halo(model), design.scale, clock_mhz, design.max_width,
                         model_sha256)
 
 
@@ -37,11 +36,8 @@ def load_config(path: Path) -> DriverConfig:
     fields = _checked_fields(data, DriverConfig, path, "")
     layouts = {}
     for key in ("input", "output"):
-        layout = _checked_fields(fields[key], FrameLayout, path, f"{key}.", all_required=True)
-        shape = layout["frame_shape"]
-        if not isinstance(shape, list) or len(shape) != 3:
-            raise UserError(f"{path}: '{key}.frame_shape' must be [H, W, C], got {shape!r}")
-        layouts[key] = FrameLayout(**{**layout, "frame_shape": tuple(shape)})
+        layouts[key] = FrameLayout(**_checked_fields(fields[key], FrameLayout, path, f"{key}.",
+                                                     all_required=True))
     return DriverConfig(**{**fields, **layouts})
 
 

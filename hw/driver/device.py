@@ -1,8 +1,9 @@
 """Devices that run packed frames through the accelerator.
 
-A device takes the input stream bytes of ``frames`` frames and returns the output
-stream bytes: the PYNQ overlay's AXI DMA on a board, or the Verilator simulation of
-the same RTL here. The host path (tiling, packing, unpacking, stitching) is shared.
+A device takes the input stream bytes of ``frames`` LR frames of one size (height,
+width; set on the accelerator's frame_h/frame_w before they stream) and returns the
+output stream bytes: the PYNQ overlay's AXI DMA on a board, or the Verilator simulation
+of the same RTL here. The host path (splitting, packing, unpacking, assembling) is shared.
 """
 import time
 from dataclasses import dataclass, field
@@ -16,13 +17,16 @@ from train.cli import UserError
 
 @dataclass(frozen=True)
 class FrameLayout(StreamFormat):
-    """How one frame travels: its stream format and the (H, W, C) ``frame_shape``."""
+    """How frames travel: the stream format and the ``channels`` of every pixel."""
 
-    frame_shape: tuple = field(kw_only=True)
+    channels: int = field(kw_only=True)
 
-    @property
-    def frame_bytes(self) -> int:
-        return self.words(int(np.prod(self.frame_shape))) * self.word_bytes
+    def frame_bytes(self, height: int, width: int) -> int:
+        return self.words(height * width * self.channels) * self.word_bytes
+
+
+# the block design's AXI GPIO driving frame_h (channel 1) and frame_w (channel 2)
+FRAME_SIZE_IP = "frame_size"
 
 
 @dataclass
@@ -36,9 +40,10 @@ class RunStats:
 class PynqDevice:
     """The overlay on a PYNQ board. The input frames go out in one DMA transfer; the
     output is received frame by frame, as the overlay ends each frame with TLAST,
-    which completes an S2MM transfer."""
+    which completes an S2MM transfer. ``scale``: HR pixels per LR pixel along an axis."""
 
-    def __init__(self, bitfile: str, layout_out: FrameLayout, dma_name: str = "axi_dma_0"):
+    def __init__(self, bitfile: str, layout_out: FrameLayout, scale: int,
+                 dma_name: str = "axi_dma_0"):
         try:
             from pynq import Overlay, allocate  # only on the board
         except ImportError:
@@ -49,13 +54,25 @@ class PynqDevice:
         self.overlay = Overlay(bitfile)
         self.dma = getattr(self.overlay, dma_name)
         self.allocate = allocate
-        self.layout_out = layout_out
+        self.layout_out, self.scale = layout_out, scale
         self.stats = RunStats()
 
-    def stream(self, data: np.ndarray, frames: int) -> np.ndarray:
+    def _set_frame_size(self, height: int, width: int) -> None:
+        """The accelerator's frame_h/frame_w, written while it is idle (between runs)."""
+        registers = getattr(self.overlay, FRAME_SIZE_IP, None)
+        if registers is None:
+            raise UserError(f"the overlay has no '{FRAME_SIZE_IP}' AXI GPIO for the "
+                            "accelerator's frame_h/frame_w: rebuild it with a block design "
+                            "that drives them (hw/bitstream does not yet)")
+        registers.channel1.write(0, height)
+        registers.channel2.write(0, width)
+
+    def stream(self, data: np.ndarray, frames: int, frame: tuple[int, int]) -> np.ndarray:
+        height, width = frame
+        self._set_frame_size(height, width)
+        out_bytes = self.layout_out.frame_bytes(height * self.scale, width * self.scale)
         src = self.allocate(shape=(data.size,), dtype=np.uint8)
-        dst = [self.allocate(shape=(self.layout_out.frame_bytes,), dtype=np.uint8)
-               for _ in range(frames)]
+        dst = [self.allocate(shape=(out_bytes,), dtype=np.uint8) for _ in range(frames)]
         src[:] = data
         begin = time.perf_counter()
         self.dma.sendchannel.transfer(src)

@@ -4,20 +4,18 @@ import numpy as np
 from train.data.datasets import bicubic_lr, default_images
 from train.data.image_io import read_image, with_bicubic_chroma, write_png
 
-DEFAULT_LR_SIZE = 96
+DEFAULT_PHOTO = 1  # scikit-image's chelsea, 451x300: x2 gives a 225x150 LR image
 
 
 def read_lr(path) -> np.ndarray:
     return read_image(path)
 
 
-def default_lr_image(scale: int, size: int = DEFAULT_LR_SIZE) -> np.ndarray:
-    """A real LR image without downloads: the centre of a bundled photo, MATLAB-bicubic
-    downscaled by ``scale``, ``size`` x ``size`` LR pixels."""
-    _, hr = default_images()[0]
-    lr = bicubic_lr(hr, scale)
-    top, left = (lr.shape[0] - size) // 2, (lr.shape[1] - size) // 2
-    return np.ascontiguousarray(lr[top:top + size, left:left + size])
+def default_lr_image(scale: int) -> np.ndarray:
+    """A whole real LR image without downloads: a bundled photo, MATLAB-bicubic
+    downscaled by ``scale``."""
+    _, hr = default_images()[DEFAULT_PHOTO]
+    return bicubic_lr(hr, scale)
 
 
 def write_sr(path, sr: np.ndarray, lr_rgb: np.ndarray) -> None:

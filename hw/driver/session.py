@@ -33,8 +33,8 @@ def simulated(export_dir, build_dir=DEFAULT_BUILD) -> Session:
     """The Verilator simulation of the export's RTL as the device."""
     from sim.device import SimulatedDevice  # the stitcher and Verilator: not on a board
 
-    model, clock_mhz = read_export(export_dir)
-    device = SimulatedDevice(model, Path(build_dir), clock_mhz)
+    model, clock_mhz, max_width = read_export(export_dir)
+    device = SimulatedDevice(model, Path(build_dir), clock_mhz, max_width=max_width)
     return Session(driver_config(model, device.design, clock_mhz), device, model,
                    f"simulated device: Verilator simulation of {Path(export_dir) / DATAFLOW_FILE}")
 
@@ -48,7 +48,7 @@ def on_board(bitfile, config_path, model_path=None) -> Session:
         raise UserError("--bitfile needs --config (driver_config.json of the build)")
     config = load_config(Path(config_path))
     model = checked_model(model_path, config, bitfile) if model_path else None
-    return Session(config, PynqDevice(str(bitfile), config.output), model,
+    return Session(config, PynqDevice(str(bitfile), config.output, config.scale), model,
                    f"PYNQ board: overlay {bitfile}")
 
 
@@ -90,7 +90,7 @@ def upscale_image(session: Session, rgb: np.ndarray, ensemble: bool = False):
     and are averaged here (self-ensemble, train/ensemble.py)."""
     from train.data.image_io import to_y_uint8
 
-    lr = rgb if session.config.input.frame_shape[-1] == 3 else to_y_uint8(rgb)
+    lr = rgb if session.config.input.channels == 3 else to_y_uint8(rgb)
     accelerator = Accelerator(session.config, session.device)
     if not ensemble:
         return (lr, *accelerator.upscale(lr))

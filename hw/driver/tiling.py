@@ -1,7 +1,8 @@
 """Whole LR images <-> accelerator frames.
 
-The accelerator processes fixed H x W frames and pads every layer at the frame border,
-as the network pads at the image border. Frames are therefore placed inside the image
+The accelerator takes frames of any height up to its maximum width, and pads every
+layer at the frame border, as the network pads at the image border. An image that
+does not fit one frame is cut into frames placed inside the image
 (the last ones flush with its far edge), overlapping by twice the halo, the network's
 receptive radius: each SR pixel is taken from a frame where it lies at least a halo
 away from every frame edge that is not an image edge, so the stitched image equals
@@ -39,6 +40,8 @@ def frame_starts(size: int, frame: int, halo: int) -> list[int]:
     """Frame origins along one axis: step frame - 2*halo, the last flush with the end."""
     if size < frame:
         raise ImageTooSmallError(f"image side {size} is smaller than the {frame}-pixel frame")
+    if size == frame:  # one frame: the whole side, whatever the halo
+        return [0]
     step = frame - 2 * halo
     if step < 1:
         raise ValueError(f"frame {frame} leaves no valid pixels with a halo of {halo}")

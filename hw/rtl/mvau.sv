@@ -9,11 +9,15 @@
 // Like FINN's input buffer, the first neuron fold reads the input vector from the
 // stream and stores it; the other MH/PE - 1 folds reuse the stored copy, so a
 // vector takes (MW/SIMD)*(MH/PE) cycles, back to back with the next one.
-// Pipeline: issue -> weight/input read -> [BINARY: the XNOR-popcount tree's
-// registers, xnor_popcount] -> accumulate (reading search stage 0) -> the other
+// Pipeline: issue -> weight/input read -> dot product [BINARY: the XNOR-popcount
+// tree's registers (xnor_popcount); integer: the product register and the adder tree's
+// registers (adder_tree)] -> accumulate (reading search stage 0) -> the other
 // ceil(log2(T + 1)) - 1 threshold-search stages (multithreshold, none when T == 0) ->
-// output register.
-// All stages advance together; a stalled output (valid, not ready) holds them all.
+// output queue.
+//
+// The pipeline never stalls, so no enable reaches its registers: a word is issued only
+// while the output queue (credit_queue) has a slot for its output, if it finishes one.
+// in_ready comes from registers only, so the ready path stops here too.
 module mvau #(
   parameter int MW = 8,             // input vector length
   parameter int MH = 8,             // output channels
@@ -29,7 +33,9 @@ module mvau #(
   parameter int ACT_VAL = 0,
   parameter WEIGHT_FILE = "",     // $readmemh: word nf*SF + sf, lane p at [p*SIMD*WB], input s at [s*WB]
   parameter THRESHOLD_PREFIX = "",       // search stage memories, see multithreshold
-  parameter int DOT_LEVELS_PER_REG = 2   // BINARY: popcount counter levels per pipeline register
+  parameter int DOT_LEVELS_PER_REG = 2,  // popcount counter / adder levels per pipeline register
+  parameter int OUT_QUEUE_DEPTH = 8      // output queue words: >= pipeline latency + 1 keeps the
+                                         // full rate (hw/mvau.py sizes it)
 ) (
   input  logic               ap_clk,
   input  logic               ap_rst_n,
@@ -58,15 +64,7 @@ module mvau #(
     lane_product = PROD_BITS'($signed({IN_SIGNED && x[IB-1], x})) * PROD_BITS'($signed(w));
   endfunction
 
-  function automatic logic signed [ACC_BITS-1:0] dot_product(input logic [SIMD*IB-1:0] x,
-                                                             input logic [LANE_W_BITS-1:0] w);
-    dot_product = '0;
-    for (int s = 0; s < SIMD; s++)
-      dot_product = dot_product + ACC_BITS'(lane_product(x[s*IB +: IB], w[s*WB +: WB]));
-  endfunction
-
-  logic enable;
-  assign enable = !out_valid || out_ready;
+  logic room;  // the output queue has a slot for one more output
 
   // ---- issue: fold counters; the first neuron fold takes its input from the stream
   logic [SF_W-1:0] sf;
@@ -74,8 +72,8 @@ module mvau #(
   logic [WA_W-1:0] weight_addr;  // nf*SF + sf, counted instead of multiplied
   logic reading_stream, issue, last_sf, last_nf;
   assign reading_stream = nf == '0;
-  assign in_ready = enable && reading_stream;
-  assign issue = enable && (in_valid || !reading_stream);
+  assign in_ready = room && reading_stream;
+  assign issue = room && (in_valid || !reading_stream);
   assign last_sf = sf == SF_W'(SF - 1);
   assign last_nf = nf == NF_W'(NF - 1);
 
@@ -110,14 +108,12 @@ module mvau #(
     (* rom_style = "logic" *) logic [PE*LANE_W_BITS-1:0] weights [2**WA_W];
     initial $readmemh(WEIGHT_FILE, weights);
     logic [WA_W-1:0] read_addr;
-    always_ff @(posedge ap_clk)
-      if (enable) read_addr <= weight_addr;
+    always_ff @(posedge ap_clk) read_addr <= weight_addr;
     assign read_w = weights[read_addr];
   end else begin : rom_registered
     logic [PE*LANE_W_BITS-1:0] weights [2**WA_W];
     initial $readmemh(WEIGHT_FILE, weights);
-    always_ff @(posedge ap_clk)
-      if (enable) read_w <= weights[weight_addr];
+    always_ff @(posedge ap_clk) read_w <= weights[weight_addr];
   end
   if (SF == 1) begin : one_word_vector
     // read_x holds the vector through its neuron folds: no buffer, no multiplexer
@@ -128,21 +124,19 @@ module mvau #(
     logic [SIMD*IB-1:0] words [2**SF_W];
     always_ff @(posedge ap_clk)
       if (issue && reading_stream) words[sf] <= in_data;
-    always_ff @(posedge ap_clk)
-      if (enable) read_x <= reading_stream ? in_data : words[sf];
+    always_ff @(posedge ap_clk) read_x <= reading_stream ? in_data : words[sf];
   end
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) read_valid <= 1'b0;
-    else if (enable) read_valid <= issue;
-    if (enable) begin
-      read_first <= sf == '0;
-      read_last <= last_sf;
-      read_nf <= nf;
-    end
+    else read_valid <= issue;
+    read_first <= sf == '0;
+    read_last <= last_sf;
+    read_nf <= nf;
   end
 
-  // ---- dot products: BINARY counts matching bits in xnor_popcount's pipelined tree, the
-  // read stage's valid and fold bits travelling alongside; integers multiply-add in place
+  // ---- dot products: BINARY counts matching bits in xnor_popcount's pipelined tree;
+  // integers multiply into a product register (a DSP48E1's M register) and add in
+  // adder_tree's pipelined tree. The read stage's valid and fold bits travel alongside.
   logic                      dot_valid, dot_first, dot_last;
   logic [NF_W-1:0]           dot_nf;
   logic [PE*ACC_BITS-1:0]    dot;  // lane p at [p*ACC_BITS]
@@ -159,17 +153,45 @@ module mvau #(
       end
       xnor_popcount #(.N(SIMD), .FIRST_GROUP(DOT_FIRST_GROUP), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
                       .TAG_BITS(TAG_BITS)) tree (
-        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(enable),
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(1'b1),
         .x(read_x), .w(read_w[p*LANE_W_BITS +: LANE_W_BITS]), .in_tag(in_tag),
         .count(count), .out_tag(tag)
       );
       assign dot[p*ACC_BITS +: ACC_BITS] = ACC_BITS'(count);
     end
   end else begin : int_dot
-    assign {dot_valid, dot_first, dot_last, dot_nf} = {read_valid, read_first, read_last, read_nf};
+    localparam int TAG_BITS = 3 + NF_W;
+    logic [TAG_BITS-1:0] product_tag;  // read stage's {valid, first, last, nf}
+    always_ff @(posedge ap_clk) begin
+      if (!ap_rst_n) product_tag <= '0;
+      else product_tag <= {read_valid, read_first, read_last, read_nf};
+    end
     for (genvar p = 0; p < PE; p++) begin : lane
-      assign dot[p*ACC_BITS +: ACC_BITS] =
-          dot_product(read_x, read_w[p*LANE_W_BITS +: LANE_W_BITS]);
+      // products fit ACC_BITS: one product alone is a dot product of the layer
+      logic [SIMD*ACC_BITS-1:0] products;  // input s at [s*ACC_BITS]
+      logic [ACC_BITS-1:0]      lane_sum;
+      logic [TAG_BITS-1:0]      in_tag, tag;  // the control bits: lane 0's
+      for (genvar s = 0; s < SIMD; s++) begin : product
+        // a register of its own per product: yosys 0.23 packs one shared wide register
+        // into the M registers of several DSP48E1s wrongly (it dropped the multipliers)
+        logic [ACC_BITS-1:0] product_q;
+        always_ff @(posedge ap_clk)
+          product_q <= ACC_BITS'(lane_product(read_x[s*IB +: IB],
+                                              read_w[p*LANE_W_BITS + s*WB +: WB]));
+        assign products[s*ACC_BITS +: ACC_BITS] = product_q;
+      end
+      adder_tree #(.N(SIMD), .W(ACC_BITS), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
+                   .TAG_BITS(TAG_BITS)) tree (
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .values(products), .in_tag(in_tag),
+        .sum(lane_sum), .out_tag(tag)
+      );
+      assign dot[p*ACC_BITS +: ACC_BITS] = lane_sum;
+      if (p == 0) begin : control
+        assign in_tag = product_tag;
+        assign {dot_valid, dot_first, dot_last, dot_nf} = tag;
+      end else begin : no_control
+        assign in_tag = '0;
+      end
     end
   end
 
@@ -178,17 +200,17 @@ module mvau #(
   logic [PE*ACC_BITS-1:0] acc;  // lane p at [p*ACC_BITS]
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) acc_valid <= 1'b0;
-    else if (enable) acc_valid <= dot_valid && dot_last;
+    else acc_valid <= dot_valid && dot_last;
   end
 
   if (SF == 1) begin : one_fold
     // a single synapse fold: the dot product is the accumulator, no adder
     always_ff @(posedge ap_clk)
-      if (enable && dot_valid) acc <= dot;
+      if (dot_valid) acc <= dot;
   end else begin : accumulate
     for (genvar p = 0; p < PE; p++) begin : lane
       always_ff @(posedge ap_clk)
-        if (enable && dot_valid)
+        if (dot_valid)
           acc[p*ACC_BITS +: ACC_BITS] <= (dot_first ? '0 : acc[p*ACC_BITS +: ACC_BITS])
                                          + dot[p*ACC_BITS +: ACC_BITS];
     end
@@ -201,13 +223,14 @@ module mvau #(
     .PE(PE), .FOLDS(NF), .VALUE_BITS(ACC_BITS), .T(T), .OB(OB), .ACT_VAL(ACT_VAL),
     .THRESHOLD_PREFIX(THRESHOLD_PREFIX)
   ) activation (
-    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(enable), .fold(dot_nf),
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .fold(dot_nf),
     .in_valid(acc_valid), .values(acc), .out_valid(activated_valid), .out(activated)
   );
 
-  always_ff @(posedge ap_clk) begin
-    if (!ap_rst_n) out_valid <= 1'b0;
-    else if (enable) out_valid <= activated_valid;
-    if (enable) out_data <= activated;
-  end
+  // the word issued with a vector fold's last synapse fold makes its output
+  credit_queue #(.DEPTH(OUT_QUEUE_DEPTH), .WIDTH(PE * OB)) output_queue (
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .reserve(issue && last_sf), .room(room),
+    .in_data(activated), .in_valid(activated_valid),
+    .out_data(out_data), .out_valid(out_valid), .out_ready(out_ready)
+  );
 endmodule

@@ -2,8 +2,9 @@
 // c = cf*PE + p (channel fold cf, lane p) is compared with its T thresholds
 // (count of value >= t, plus ACT_VAL, in OB bits). One word per cycle.
 // Pipeline: input register (reading search stage 0) -> the other ceil(log2(T + 1)) - 1
-// binary-search stages (multithreshold) -> output register; a stalled output
-// (valid, not ready) holds them all.
+// binary-search stages (multithreshold) -> output queue. The pipeline never stalls, so
+// no enable reaches its registers: a word is accepted only while the output queue
+// (credit_queue) has a slot for it; in_ready comes from registers only.
 module thresholding #(
   parameter int C = 8,               // channels
   parameter int PE = 1,              // channels per word, divides C
@@ -13,7 +14,9 @@ module thresholding #(
   parameter int T = 1,               // thresholds per channel, >= 1
   parameter int OB = 1,              // output element bits
   parameter int ACT_VAL = 0,
-  parameter THRESHOLD_PREFIX = ""    // search stage memories, see multithreshold
+  parameter THRESHOLD_PREFIX = "",   // search stage memories, see multithreshold
+  parameter int OUT_QUEUE_DEPTH = 4  // output queue words: >= pipeline latency + 1 keeps the
+                                     // full rate (hw/thresholding.py sizes it)
 ) (
   input  logic             ap_clk,
   input  logic             ap_rst_n,
@@ -29,9 +32,8 @@ module thresholding #(
 
   initial if (C % PE != 0 || T < 1) $fatal(1, "thresholding: PE must divide C and T must be >= 1");
 
-  logic enable;
-  assign enable = !out_valid || out_ready;
-  assign in_ready = enable;
+  logic room;  // the output queue has a slot for one more word
+  assign in_ready = room;
 
   logic [CF_W-1:0] cf;
   always_ff @(posedge ap_clk) begin
@@ -44,8 +46,8 @@ module thresholding #(
   logic [PE*IB-1:0] read_x;
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) read_valid <= 1'b0;
-    else if (enable) read_valid <= in_valid;
-    if (enable) read_x <= in_data;
+    else read_valid <= in_valid && in_ready;
+    read_x <= in_data;
   end
 
   // ---- search each lane's thresholds into the output register
@@ -62,13 +64,13 @@ module thresholding #(
     .PE(PE), .FOLDS(CF), .VALUE_BITS(VALUE_BITS), .T(T), .OB(OB), .ACT_VAL(ACT_VAL),
     .THRESHOLD_PREFIX(THRESHOLD_PREFIX)
   ) activation (
-    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .enable(enable), .fold(cf),
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .fold(cf),
     .in_valid(read_valid), .values(values), .out_valid(activated_valid), .out(activated)
   );
 
-  always_ff @(posedge ap_clk) begin
-    if (!ap_rst_n) out_valid <= 1'b0;
-    else if (enable) out_valid <= activated_valid;
-    if (enable) out_data <= activated;
-  end
+  credit_queue #(.DEPTH(OUT_QUEUE_DEPTH), .WIDTH(PE * OB)) output_queue (
+    .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .reserve(in_valid && in_ready), .room(room),
+    .in_data(activated), .in_valid(activated_valid),
+    .out_data(out_data), .out_valid(out_valid), .out_ready(out_ready)
+  );
 endmodule

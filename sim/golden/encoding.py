@@ -1,6 +1,9 @@
-"""Value conventions of the golden model: int64 tensors, bits for binary kernels.
+"""Value conventions of the golden model: integer tensors, bits for binary kernels.
 
-Graph-level tensors hold the values of their FINN DataType (BIPOLAR as {-1, +1}).
+Graph-level tensors hold the values of their FINN DataType (BIPOLAR as {-1, +1}),
+stored in the narrowest numpy integer type that holds the DataType (``storage_dtype``:
+int8 for binary and 8-bit tensors, so whole frames fit in memory); kernels compute
+in int64.
 Binary kernels take bits {0, 1}; for BIPOLAR, bit 1 is +1 and bit 0 is -1, which is
 the hardware stream encoding. Integer types are stored as their values, so their
 bit pattern and value coincide here.
@@ -22,6 +25,19 @@ def to_int64(x, what: str) -> np.ndarray:
     if not np.all(np.isfinite(arr) & (arr == np.floor(arr))):
         raise ValueError(f"{what} holds non-integer values; the golden model is integer only")
     return arr.astype(np.int64)
+
+
+_STORAGE_TYPES = (np.int8, np.uint8, np.int16, np.uint16, np.int32, np.uint32)
+
+
+def storage_dtype(dtype: DataType) -> type:
+    """The narrowest numpy integer type holding every value of ``dtype`` (int64 for a
+    non-integer DataType: an unannotated tensor)."""
+    if not dtype.is_integer():
+        return np.int64
+    fits = lambda candidate: np.iinfo(candidate).min <= dtype.min() \
+        and dtype.max() <= np.iinfo(candidate).max  # noqa: E731
+    return next((candidate for candidate in _STORAGE_TYPES if fits(candidate)), np.int64)
 
 
 def values_to_bits(x: np.ndarray, dtype: DataType) -> np.ndarray:

@@ -1,7 +1,9 @@
 """Run a FINN dataflow graph node by node with the golden kernels.
 
-Tensors are int64 and hold the values of their FINN DataType (BIPOLAR as {-1, +1}),
-so inputs, outputs and traces compare directly with FINN's own execution.
+Tensors hold the values of their FINN DataType (BIPOLAR as {-1, +1}), so inputs,
+outputs and traces compare directly with FINN's own execution. Between nodes they are
+stored narrow (``encoding.storage_dtype``), so a whole video frame fits in memory;
+what ``run_graph`` returns is int64.
 Node attributes are read straight from the ONNX protobuf, with FINN's defaults for
 optional ones, so running a graph never imports FINN (whose import pulls in torch).
 """
@@ -15,7 +17,8 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from hw.graph import op_kind, topological_nodes
 from sim.golden.depth_to_space import depth_to_space_nhwc
-from sim.golden.encoding import BIPOLAR, bits_to_values, check_values, to_int64, values_to_bits
+from sim.golden.encoding import (BIPOLAR, bits_to_values, check_values, storage_dtype, to_int64,
+                                 values_to_bits)
 from sim.golden.int_mvau import int_mvau
 from sim.golden.sliding_window import fm_padding, im2col
 from sim.golden.streams import add_streams, duplicate_streams, pass_through
@@ -40,7 +43,11 @@ class UnsupportedNodeError(UserError, NotImplementedError):
 
 
 def _integer(values: dict, name: str) -> np.ndarray:
-    return to_int64(values[name], f"tensor {name!r}")
+    """Tensor ``name``: an integer array as stored, a float one (an initializer) as int64."""
+    value = values[name]
+    if isinstance(value, np.ndarray) and np.issubdtype(value.dtype, np.integer):
+        return value
+    return to_int64(value, f"tensor {name!r}")
 
 
 def _attr(node: NodeProto, name: str, default=_REQUIRED):
@@ -103,7 +110,9 @@ def _fifo(node: NodeProto, values: dict) -> tuple:
 
 
 def _data_width_converter(node: NodeProto, values: dict) -> tuple:
-    return (pass_through(_integer(values, node.input[0]), _attr(node, "outShape")),)
+    # a DWC regroups bits between words: its tensor keeps the input's shape (FINN's
+    # inShape == outShape); not read from the node, which holds the graph's frame size
+    return (pass_through(_integer(values, node.input[0])),)
 
 
 def _depth_to_space(node: NodeProto, values: dict) -> tuple:
@@ -199,10 +208,11 @@ def run_graph(
     for node in topological_nodes(graph):
         for name, value in zip(node.output, _kernel_for(node)(node, values)):
             where = f"node {node.name!r} output {name!r}"
-            check_values(value, model.get_tensor_datatype(name), where)
-            values[name] = value
+            dtype = model.get_tensor_datatype(name)
+            check_values(value, dtype, where)
+            values[name] = value.astype(storage_dtype(dtype), copy=False)
     names = tensor_order(model) if trace else [t.name for t in graph.output]
-    return {name: values[name] for name in names}
+    return {name: values[name].astype(np.int64, copy=False) for name in names}
 
 
 def first_divergence(

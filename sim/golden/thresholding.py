@@ -33,7 +33,11 @@ def multi_threshold(acc: np.ndarray, thresholds: np.ndarray, act_val: int = 0) -
     if (hi - lo + 1) * channels <= acc.size:
         # fewer possible inputs than inputs: search each possible value once, then look up
         every_value = np.broadcast_to(np.arange(lo, hi + 1)[:, np.newaxis], (hi - lo + 1, channels))
-        counts = _count_passed(steps, every_value)[acc - lo, np.arange(channels)]
-    else:
-        counts = _count_passed(steps, acc)
-    return counts + act_val
+        # flat index (value - lo) * channels + c, built in place: whole frames are large
+        table = _count_passed(steps, every_value) + act_val
+        index = acc.astype(np.int64)
+        index -= lo
+        index *= channels
+        index += np.arange(channels)
+        return np.take(table.ravel(), index, out=index)
+    return _count_passed(steps, acc) + act_val

@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <map>
@@ -159,6 +160,7 @@ struct Measurement {
     uint64_t first_transfer = 0;
     std::vector<uint64_t> frame_ends;  // cycle of every frame's last output word
     double wall_seconds = 0.0;
+    double cpu_seconds = 0.0;  // of this process: a loaded machine slows wall time, not this
 };
 
 // inputs change while the clock is low; handshakes and output data are sampled before
@@ -208,6 +210,7 @@ Measurement stream(Vdut& top, const Options& options, const std::vector<uint8_t>
     uint64_t sent = 0, received = 0, last_progress = 0;
     bool presenting = false;  // a word is on in0_V
     const auto start = std::chrono::steady_clock::now();
+    const std::clock_t cpu_start = std::clock();
     while (received < words_out) {
         // a word stays on in0_V until accepted (AXI), so idles fall between words only
         if (!presenting && sent < words_in && !idles.chance(options.idle_prob)) {
@@ -242,6 +245,7 @@ Measurement stream(Vdut& top, const Options& options, const std::vector<uint8_t>
         }
     }
     m.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    m.cpu_seconds = static_cast<double>(std::clock() - cpu_start) / CLOCKS_PER_SEC;
     return m;
 }
 
@@ -253,12 +257,14 @@ void print_json(const Options& options, const Measurement& m) {
         : static_cast<double>(first_frame);
     std::printf("{\"frames\": %llu, \"words_in\": %llu, \"words_out\": %llu, \"cycles\": %llu, "
                 "\"first_frame_cycles\": %llu, \"frame_interval_cycles\": %.1f, "
-                "\"wall_seconds\": %.6f, \"cycles_per_second\": %.0f}\n",
+                "\"wall_seconds\": %.6f, \"cycles_per_second\": %.0f, \"cpu_seconds\": %.6f, "
+                "\"cycles_per_cpu_second\": %.0f}\n",
                 static_cast<unsigned long long>(options.frames),
                 static_cast<unsigned long long>(options.frames * options.in_words_per_frame),
                 static_cast<unsigned long long>(options.frames * options.out_words_per_frame),
                 static_cast<unsigned long long>(m.cycles), static_cast<unsigned long long>(first_frame),
-                interval, m.wall_seconds, m.cycles / m.wall_seconds);
+                interval, m.wall_seconds, m.cycles / m.wall_seconds, m.cpu_seconds,
+                m.cycles / m.cpu_seconds);
 }
 
 void check_input_size(const Options& options, const std::vector<uint8_t>& input) {
@@ -268,8 +274,9 @@ void check_input_size(const Options& options, const std::vector<uint8_t>& input)
         || options.frame_width > 0xFFFF)
         throw std::runtime_error("frame height and width must be 1..65535 pixels");
     if (options.in_words_per_frame % (options.frame_height * options.frame_width)
-        || options.out_words_per_frame % (options.frame_height * options.frame_width * SCALE * SCALE))
-        throw std::runtime_error("words per frame are not whole pixels of a "
+        || options.out_words_per_frame % (options.frame_height * options.frame_width * SCALE))
+        // an output word may hold several HR pixels of a line (DepthToSpace's output)
+        throw std::runtime_error("words per frame are not whole LR pixels of a "
                                  + std::to_string(options.frame_height) + "x"
                                  + std::to_string(options.frame_width) + " frame");
     const uint64_t expected = options.frames * options.in_words_per_frame * IN_WORD_BYTES;

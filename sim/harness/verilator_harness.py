@@ -22,6 +22,11 @@ BINARY_NAME = "accelerator_harness"
 STAMP_NAME = "harness.sha256"  # hash of the command and every source the binary was built from
 # C++ compile jobs: two cores, shared
 BUILD_JOBS = 2
+# Each module's code in its own functions (no module inlining): measured 1% more simulated
+# cycles per CPU second on the default design, 4% on the small 8x8 one, and a quarter
+# less C++ compile time. Other flags changed nothing measurable (-O2/-O3/-march=native
+# for C++, gcc PGO, --x-assign/--x-initial fast) or lost (--threads 2 on a shared machine).
+SPEED_ARGS = ("-fno-inline",)
 # no stream transfer for this many frames of the slowest layer means a deadlock
 DEADLOCK_FRAMES = 2
 EXIT_DEADLOCK = 2  # accelerator_main.cpp's exit code
@@ -36,8 +41,9 @@ def _verilator_command(design: Design, obj_dir: Path, verilog_defines=()) -> lis
     defines = f"-DIN_WORD_BYTES={_word_bytes(design.in_port)} " \
               f"-DOUT_WORD_BYTES={_word_bytes(design.out_port)} -DSCALE={design.scale}"
     return ["verilator", "--cc", "--exe", "--build", "-O3", "-j", str(BUILD_JOBS),
-            *VERILATOR_ARGS, "--timescale", "/".join(TIMESCALE), "--top-module", design.name,
-            "--prefix", "Vdut", "-Mdir", str(obj_dir), "-o", BINARY_NAME, "-CFLAGS", defines,
+            *SPEED_ARGS, *VERILATOR_ARGS, "--timescale", "/".join(TIMESCALE),
+            "--top-module", design.name, "--prefix", "Vdut", "-Mdir", str(obj_dir),
+            "-o", BINARY_NAME, "-CFLAGS", defines,
             *(f"+define+{name}" for name in verilog_defines),
             *(str(Path(source).resolve()) for source in design.sources), str(HARNESS_SOURCE)]
 

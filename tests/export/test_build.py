@@ -92,6 +92,34 @@ def test_cli_writes_every_artifact_and_a_verified_chain(cli_export):
     assert [s["differing"] for s in stages] == [0] * (len(STEP_NAMES) + 3)
 
 
+def test_cli_records_the_hardware_width_and_the_video_frame(cli_export):
+    _, out = cli_export
+    config = json.loads((out / "export_config.json").read_text())
+    assert (config["frame_height"], config["frame_width"]) == (8, 8)
+    assert config["max_width"] == 960
+    assert (config["video_height"], config["video_width"]) == (540, 960)
+    assert config["target_cycles_per_pixel"] == pytest.approx(1e8 / 2 / (540 * 960))
+
+
+def test_folding_target_is_the_video_frames_pixel_rate(tmp_path):
+    video = ExportConfig(tmp_path, 32, 32, target_fps=4, video_height=540, video_width=960)
+    # 100 MHz / (4 x 540 x 960 pixels) = 48.2 cycles per pixel, x 1024 pixels per frame
+    assert video.target_cycles_per_pixel == pytest.approx(48.2253, abs=1e-4)
+    assert video.target_cycles_per_frame == int(1e8 / 4 * 1024 / (540 * 960)) == 49382
+    # without a video frame, target_fps counts verification frames
+    assert ExportConfig(tmp_path, 8, 8, target_fps=1e8 / 3000).target_cycles_per_frame == 3000
+
+
+@pytest.mark.parametrize("fields, message", [
+    (dict(frame_width=64, max_width=32), "verification frame's width 64 exceeds max_width 32"),
+    (dict(video_height=540, video_width=1920), "video frame 540x1920 is wider than max_width 960"),
+    (dict(max_width=70000, video_width=960), "at most 65535 pixels"),
+])
+def test_frames_the_hardware_cannot_take_are_refused(tmp_path, fields, message):
+    with pytest.raises(ConfigError, match=message):
+        ExportConfig(tmp_path, **fields)
+
+
 def test_summary_counts_layers_ops_and_memory(cli_export):
     _, out = cli_export
     summary = json.loads((out / "summary.json").read_text())

@@ -65,6 +65,11 @@ def test_fifo_and_data_width_converter_pass_values_through_like_finn():
     assert_matches_finn(model, {"x": x}, pass_through(pass_through(x)))
 
 
-def test_pass_through_keeps_row_major_order_when_reshaping():
-    x = np.arange(12).reshape(1, 2, 3, 2)
-    assert pass_through(x, (1, 6, 2)).ravel().tolist() == list(range(12))
+
+def test_data_width_converter_runs_any_frame_size():
+    """The golden model of a whole frame must not take sizes from the graph's nodes."""
+    node = hw_node("StreamingDataWidthConverter", ["x"], ["out"], inShape=list(SHAPE),
+                   outShape=list(SHAPE), inWidth=16, outWidth=32, dataType="INT8")
+    model = make_model([node], {"x": (SHAPE, "INT8")}, {"out": (SHAPE, "INT8")})
+    x = random_values(np.random.default_rng(1), "INT8", (1, 5, 7, SHAPE[-1]))
+    assert np.array_equal(run_graph(model, {"x": x}, any_frame_size=True)["out"], x)

@@ -1,5 +1,6 @@
-"""Board driver host path: stream packing, tiling with halo, and the whole path on the
-simulated device, bit-exact against the golden model on a whole real image."""
+"""Board driver host path: stream packing, strips with halo, and the whole path on the
+simulated device (an image as one whole frame, or in strips when wider than the
+hardware), bit-exact against the golden model on the whole real image."""
 import subprocess
 import sys
 from pathlib import Path
@@ -26,6 +27,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 from sr_models import trained_like  # noqa: E402
 
 FRAME = 12
+MAX_WIDTH = 16  # the widest LR frame the test hardware takes
 # what the board driver must do without: a PYNQ image has numpy, PIL and pynq
 NOT_ON_THE_BOARD = ("torch", "skimage", "onnx", "qonnx", "cocotb", "jinja2", "sim", "export",
                     "hw.stitch")
@@ -86,8 +88,8 @@ def test_tiles_cover_the_image_and_reassemble_a_pointwise_network(height, width,
 def export(tmp_path_factory):
     model = trained_like("BinarySRResNet", 2, 1, seed=6, channels=4, blocks=1)
     out = tmp_path_factory.mktemp("driver_export")
-    export_model(model, ExportConfig(out, FRAME, FRAME, target_fps=1e8 / 3000),
-                 log=lambda *_: None)
+    export_model(model, ExportConfig(out, FRAME, FRAME, target_fps=1e8 / 3000,
+                                     max_width=MAX_WIDTH), log=lambda *_: None)
     return out
 
 
@@ -102,16 +104,35 @@ def real_lr(height, width):
     return to_y_uint8(default_images()[1][1])[100:100 + height, 150:150 + width]
 
 
+def test_golden_image_in_bands_equals_the_golden_model_on_the_whole_image(export):
+    model = ModelWrapper(str(export / DATAFLOW_FILE))
+    lr = real_lr(23, 17)
+    whole = golden_image(model, lr, band_rows=len(lr))  # one band: the whole image at once
+    for band_rows in (1, 5, 14):
+        assert np.array_equal(golden_image(model, lr, band_rows=band_rows), whole)
+
+
 def test_whole_image_through_the_simulated_device_is_bit_exact(export):
     model = ModelWrapper(str(export / DATAFLOW_FILE))
-    device = SimulatedDevice(model, layer_dir("driver_sim"), 100.0)
+    device = SimulatedDevice(model, layer_dir("driver_sim"), 100.0, max_width=MAX_WIDTH)
     accelerator = Accelerator(driver_config(model, device.design, 100.0), device)
-    lr = real_lr(20, 24)  # 3 x 4 tiles of 12 px every 4 px (halo 4), the last ones flush
+    lr = real_lr(21, MAX_WIDTH - 3)  # taller than wide, and taller than the graph's frame
     sr, throughput = accelerator.upscale(lr)
-    assert throughput.tiles == 12 and sr.shape == (40, 48)
+    assert throughput.frames == 1 and not throughput.split  # the whole image, one frame
+    assert sr.shape == (42, 26) and np.array_equal(sr, golden_image(model, lr))
+
+
+def test_image_wider_than_the_hardware_runs_in_strips_and_says_so(export):
+    model = ModelWrapper(str(export / DATAFLOW_FILE))
+    device = SimulatedDevice(model, layer_dir("driver_sim"), 100.0, max_width=MAX_WIDTH)
+    accelerator = Accelerator(driver_config(model, device.design, 100.0), device)
+    lr = real_lr(9, 30)  # strips of 16 every 8 pixels (halo 4), the last flush: 0, 8, 14
+    sr, throughput = accelerator.upscale(lr)
+    assert throughput.frames == 3
+    assert throughput.split == ("split: the image is 30 pixels wide, the accelerator takes 16: "
+                                "3 vertical strips of 16 overlapping by twice the 4-pixel halo")
+    assert throughput.split in throughput.lines(2)
     assert np.array_equal(sr, golden_image(model, lr))
-    with pytest.raises(ImageTooSmallError, match="smaller than the 12-pixel frame"):
-        accelerator.upscale(real_lr(11, 30))
 
 
 def test_cli_upscales_validates_and_reports_throughput(export, tmp_path, capsys):
@@ -137,10 +158,10 @@ def test_bitstream_built_for_another_model_is_refused(export, tmp_path, capsys):
 
 
 def test_cli_self_ensemble_is_bit_exact_against_the_golden_ensemble(export, tmp_path, capsys):
-    write_png(tmp_path / "lr.png", real_lr(12, 16))  # not square: rotations change the tiling
+    write_png(tmp_path / "lr.png", real_lr(12, 16))  # not square: rotations change the frame
     argv = ["--export", str(export), "--input", str(tmp_path / "lr.png"),
             "--output", str(tmp_path / "sr.png"), "--build", str(layer_dir("driver_sim"))]
     assert main([*argv, "--validate", "--ensemble"]) == 0
     out = capsys.readouterr().out
-    # 8 runs of 2 tiles (1 x 2 upright, 2 x 1 rotated), counted together
-    assert "validate: PASS, bit-exact" in out and out.startswith("16 tiles, 1536 LR pixels")
+    # 8 runs of one whole frame each (16 wide upright, 12 wide rotated), counted together
+    assert "validate: PASS, bit-exact" in out and out.startswith("8 frames, 1536 LR pixels")

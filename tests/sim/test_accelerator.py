@@ -13,10 +13,10 @@ from export.build import DATAFLOW_FILE, ExportConfig, export_model
 from hw.graph_layers import UnsupportedLayerError
 from hw.set_folding import SetFolding
 from hw.stitch import SKIP_SLACK_PIXELS, skip_fifo_depths, split_fifo_depths, stitch
-from sim.accelerator import cosimulate, real_tiles
+from sim.accelerator import cosimulate, main, real_tiles, run_whole_frame
 from sim.runner import simulator_mark
 from sim.tb.layer_run import layer_dir
-from train.data.datasets import real_frame
+from train.data.datasets import photo_frame, real_frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
 from sr_models import trained_like  # noqa: E402
@@ -24,14 +24,19 @@ from sr_models import trained_like  # noqa: E402
 FRAME = 8
 
 
-def exported(tmp_path_factory, name, target_cycles, **model_kwargs):
+def export_folder(tmp_path_factory, name, target_cycles, max_width=FRAME, **model_kwargs):
     arch, scale, in_channels = model_kwargs.pop("arch"), model_kwargs.pop("scale"), \
         model_kwargs.pop("in_channels")
     model = trained_like(arch, scale, in_channels, seed=scale, **model_kwargs)
     out = tmp_path_factory.mktemp(name)
-    cfg = ExportConfig(out, FRAME, FRAME, target_fps=1e8 / target_cycles)
+    cfg = ExportConfig(out, FRAME, FRAME, target_fps=1e8 / target_cycles, max_width=max_width)
     export_model(model, cfg, log=lambda *_: None)
-    return ModelWrapper(str(out / DATAFLOW_FILE))
+    return out
+
+
+def exported(tmp_path_factory, name, target_cycles, **model_kwargs):
+    return ModelWrapper(str(export_folder(tmp_path_factory, name, target_cycles, **model_kwargs)
+                            / DATAFLOW_FILE))
 
 
 @pytest.fixture(scope="module")
@@ -48,20 +53,35 @@ def rgb_x3(tmp_path_factory):
                     in_channels=3, channels=6, blocks=1, convs_per_block=1)
 
 
+@pytest.fixture(scope="module")
+def y_x2_parallel(tmp_path_factory):
+    """The default architecture at a target no folded window meets (KH*KW cycles per
+    pixel): every window parallel, binary MVAUs at SIMD 18 of 4 channels x 3x3."""
+    return exported(tmp_path_factory, "y_x2_parallel", 550, arch="BinarySRResNet", scale=2,
+                    in_channels=1, channels=4, blocks=2)
+
+
+@pytest.fixture(scope="module")
+def btm_x2(tmp_path_factory):
+    """BTM deployable: MRBs with 1x5 and 5x1 binary convs, 4 channels."""
+    return exported(tmp_path_factory, "btm_x2", 2000, arch="BTM", mode="deployable", scale=2,
+                    in_channels=1, channels=4, blocks=1)
+
+
 def refill(model, layer: str) -> tuple[int, int]:
     """(rows, pixels) of real input the window generator of ``layer`` (an MVAU's producer,
-    or the layer itself) reads before its first window: (K-1) rows + K pixels of the padded
+    or the layer itself) reads before its first window: (KH-1) rows + KW pixels of the padded
     frame, less the top rows and left pixels of padding, which need no input."""
     node = model.get_node_from_name(layer)
     if not node.op_type.startswith("ConvolutionInputGenerator"):
         node = model.find_producer(node.input[0])
     if node is None or not node.op_type.startswith("ConvolutionInputGenerator"):
         return 0, 1
-    kernel = getCustomOp(node).get_nodeattr("ConvKernelDim")[0]
+    kh, kw = getCustomOp(node).get_nodeattr("ConvKernelDim")
     padding = model.find_producer(node.input[0])
     top, left = (getCustomOp(padding).get_nodeattr("Padding")[:2]
                  if padding is not None and padding.op_type.startswith("FMPadding") else (0, 0))
-    return kernel - 1 - top, kernel - left
+    return kh - 1 - top, kw - left
 
 
 def assert_interval_follows_the_cycle_model(model, result):
@@ -109,6 +129,38 @@ def test_whole_frame_build_is_exact_at_a_run_time_size(y_x2):
     assert_interval_follows_the_cycle_model(y_x2, result)
 
 
+def test_parallel_windows_are_exact_in_rtl(y_x2_parallel):
+    windows = [getCustomOp(n) for n in y_x2_parallel.graph.node
+               if n.op_type.startswith("ConvolutionInputGenerator")]
+    assert all(w.get_nodeattr("parallel_window") == 1 for w in windows)
+    mvau_simd = {getCustomOp(n).get_nodeattr("SIMD") for n in y_x2_parallel.graph.node
+                 if n.op_type.startswith("MVAU")}
+    assert 18 in mvau_simd  # a divisor of MW = 36 that no divisor of the 4 channels reaches
+    # built for LR rows up to 40 pixels, run on 12x20 frames: in_w/in_h = frame + offset
+    design = stitch(y_x2_parallel, layer_dir("accel_y_x2_parallel") / "rtl", max_width=40)
+    assert any(inst.kind == "DWC" and inst.parameters == {"IN_ELEMS": 36, "OUT_ELEMS": 18,
+                                                          "ELEM_BITS": 1}
+               for inst in design.instances)
+    frames = np.concatenate([real_frame(12, 20, 1, index).transpose(0, 2, 3, 1)
+                             for index in range(2)])
+    result = cosimulate(y_x2_parallel, frames, layer_dir("accel_y_x2_parallel"), design=design)
+    assert_interval_follows_the_cycle_model(y_x2_parallel, result)
+
+
+def test_btm_1x5_and_5x1_windows_are_parallel_and_split_for_the_mvau(btm_x2):
+    windows = {(i.parameters["KH"], i.parameters["KW"]): i
+               for i in stitch(btm_x2, layer_dir("accel_btm_x2") / "rtl").instances
+               if i.module == "sliding_window_parallel"}
+    assert set(windows) == {(1, 5), (5, 1)}  # the 3x3 and 5x5 windows stay folded
+    assert all(w.outputs[0].stream.per_word == 5 * 4 for w in windows.values())
+
+
+@pytest.mark.slow
+def test_btm_with_1x5_and_5x1_windows_is_exact_in_rtl(btm_x2):
+    assert_interval_follows_the_cycle_model(
+        btm_x2, cosimulate(btm_x2, real_tiles(btm_x2), layer_dir("accel_btm_x2")))
+
+
 def test_rgb_x3_edsr_is_exact_in_rtl(rgb_x3):
     assert_interval_follows_the_cycle_model(
         rgb_x3, cosimulate(rgb_x3, real_tiles(rgb_x3), layer_dir("accel_rgb_x3")))
@@ -151,3 +203,34 @@ def test_unknown_node_kind_is_refused(y_x2, tmp_path):
     model.graph.node[1].op_type = "LabelSelect"
     with pytest.raises(UnsupportedLayerError, match=r"no RTL layer for op type LabelSelect"):
         stitch(model, tmp_path)
+
+
+WHOLE_MAX_WIDTH = 24
+
+
+@pytest.fixture(scope="module")
+def wide_export(tmp_path_factory):
+    """A small model whose hardware takes frames up to 24 pixels wide (graph: 8x8)."""
+    return export_folder(tmp_path_factory, "wide", 3000, max_width=WHOLE_MAX_WIDTH,
+                         arch="BinarySRResNet", scale=2, in_channels=1, channels=4, blocks=1)
+
+
+def test_whole_frames_of_two_sizes_from_one_build_are_exact(wide_export):
+    model = ModelWrapper(str(wide_export / DATAFLOW_FILE))
+    build = layer_dir("accel_whole_frame")
+    design = stitch(model, build / "rtl", max_width=WHOLE_MAX_WIDTH)
+    for height, width in ((13, WHOLE_MAX_WIDTH), (21, 10)):  # wider and narrower than tall
+        run = run_whole_frame(model, photo_frame(height, width, 1), build, design=design)
+        assert run.frame == [height, width] and run.scale == 2
+        assert run.cycles >= run.model_cycles  # one frame: the cycle model plus the fill
+
+
+def test_cli_streams_one_whole_frame_and_prints_its_rates(wide_export, capsys):
+    argv = ["--export", str(wide_export), "--build", str(layer_dir("accel_whole_frame_cli"))]
+    assert main([*argv, "--frame", "9x20"]) == 0
+    out = capsys.readouterr().out
+    assert "PASS: one whole 9x20 LR frame (HxW, -> 18x40 SR)" in out
+    assert "cycles per frame:" in out and "(one cycle = 10 ns)" in out
+    assert "LR Mpixel/s in" in out and "SR Mpixel/s out" in out
+    assert main([*argv, "--frame", "9x25"]) == 2  # wider than the hardware
+    assert "wider than the 24 pixels" in capsys.readouterr().err

@@ -15,6 +15,8 @@ CONFIGS = {
     "no_fold_int8_t3": (6, 4, 1, 1, 8, True, 4, 3, -2),
     "mid_fold_uint2_t1": (12, 6, 3, 2, 2, False, 2, 1, 0),
     "head_like_uint8_t255": (9, 8, 1, 4, 8, False, 8, 255, 0),
+    # the bicubic skip fully unfolded: a 25-input adder tree, odd sums at three levels
+    "bicubic_like_unfolded": (25, 4, 25, 4, 8, False, 13, None, 0),
 }
 CASES = [
     simulator_case(name, simulator)

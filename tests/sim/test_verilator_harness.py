@@ -103,6 +103,7 @@ def test_device_is_exact_under_random_idles_and_backpressure(y_x2, built):
     frames = real_tiles(y_x2, 2)
     assert np.array_equal(device.run(frames), golden_frames(y_x2, frames))
     assert device.stats.frames == 2 and device.stats.extra["cycles_per_second"] > 0
+    assert device.stats.extra["cycles_per_cpu_second"] > 0
 
 
 def _wide_fifo(out_dir: Path) -> Design:

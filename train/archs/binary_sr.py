@@ -102,19 +102,21 @@ class ChannelAffine(nn.Module):
 
 
 class BinaryConvUnit(nn.Module):
-    """Binary activation -> 3x3 binary conv (exact integer sum) -> affine -> activation.
+    """Binary activation -> binary conv (exact integer sum; 3x3 unless ``kernel_size``, e.g.
+    (1, 5)) -> affine -> activation.
 
     ``srb_ratio_log2`` m: the conv's weights are SRB's two binary planes as one integer plane
     with the scale ratio quantized to k / 2**m (``IntegerSRBConv2d``); None: +-1 weights.
     """
 
     def __init__(self, channels, act, affine, weight_grad, act_grad, backend,
-                 srb_ratio_log2=None):
+                 srb_ratio_log2=None, kernel_size=3):
         super().__init__()
         self.binact = BinaryAct(channels, act_grad, backend)
-        self.conv = (BinaryConv2d(channels, channels, 3, weight_grad, backend)
+        self.conv = (BinaryConv2d(channels, channels, kernel_size, weight_grad, backend)
                      if srb_ratio_log2 is None
-                     else IntegerSRBConv2d(channels, channels, 3, srb_ratio_log2, backend))
+                     else IntegerSRBConv2d(channels, channels, kernel_size, srb_ratio_log2,
+                                           backend))
         self.affine = ChannelAffine(channels, affine)
         self.act = make_activation(act, channels)
 
@@ -134,11 +136,12 @@ class BinaryResBlock(nn.Module):
 
     def __init__(self, channels, convs, inner_act, out_act, affine, weight_grad, act_grad,
                  branch_bits, res_bits, res_scale_log2, backend, post_add_act="none",
-                 srb_ratio_log2=None):
+                 srb_ratio_log2=None, kernel_size=3):
         super().__init__()
         acts = [inner_act] * (convs - 1) + [out_act]
         self.units = nn.ModuleList(
-            BinaryConvUnit(channels, a, affine, weight_grad, act_grad, backend, srb_ratio_log2)
+            BinaryConvUnit(channels, a, affine, weight_grad, act_grad, backend, srb_ratio_log2,
+                           kernel_size)
             for a in acts)
         self.branch_quant = ActQuant(branch_bits, res_scale_log2, True, backend)
         self.res_quant = ActQuant(res_bits, res_scale_log2, True, backend)
@@ -149,6 +152,31 @@ class BinaryResBlock(nn.Module):
         for unit in self.units:
             z = unit(z)
         return self.res_quant(self.post_add_act(r + self.branch_quant(z)))
+
+
+class ParallelResBlock(nn.Module):
+    """One binary unit per kernel size, side by side on r, each quantized onto the residual
+    grid, all added to r in integers, one requantization: r + q(L_a(r)) + q(L_b(r)) ...
+    (BTM's 1x5 + 5x1 half of an MRB). Options as BinaryResBlock's."""
+
+    def __init__(self, channels, kernel_sizes, out_act, affine, weight_grad, act_grad,
+                 branch_bits, res_bits, res_scale_log2, backend, post_add_act="none",
+                 srb_ratio_log2=None):
+        super().__init__()
+        self.units = nn.ModuleList(
+            BinaryConvUnit(channels, out_act, affine, weight_grad, act_grad, backend,
+                           srb_ratio_log2, kernel_size=k)
+            for k in kernel_sizes)
+        self.branch_quants = nn.ModuleList(
+            ActQuant(branch_bits, res_scale_log2, True, backend) for _ in kernel_sizes)
+        self.res_quant = ActQuant(res_bits, res_scale_log2, True, backend)
+        self.post_add_act = make_activation(post_add_act, channels)
+
+    def forward(self, r):
+        total = r
+        for unit, quant in zip(self.units, self.branch_quants):
+            total = total + quant(unit(r))
+        return self.res_quant(self.post_add_act(total))
 
 
 def bicubic_phase_weights(scale):
@@ -211,7 +239,11 @@ class BinarySR(nn.Module):
                  weight_grad="clipped_ste", act_grad="approx_sign", weight_bits=8,
                  res_bits=8, branch_bits=8, res_scale_log2=-6, tail_bits=9,
                  long_skip=True, global_skip="bicubic", tail_init_gain=0.1, backend="brevitas",
-                 post_add_act="none", input_gain_log2=0, srb_ratio_log2=None):
+                 post_add_act="none", input_gain_log2=0, srb_ratio_log2=None,
+                 block_kernels=None):
+        """block_kernels: kernel sizes of the body's blocks, a list repeated over ``blocks``:
+        one size, a BinaryResBlock of ``convs_per_block`` units of it; several, a
+        ParallelResBlock (one unit each). None: every block a 3x3 BinaryResBlock."""
         super().__init__()
         if scale not in (2, 3, 4):
             raise ValueError(f"scale must be 2, 3 or 4, got {scale}")
@@ -229,11 +261,16 @@ class BinarySR(nn.Module):
                               PIXEL_SCALE_LOG2 + input_gain_log2, False, backend)
         self.head_act = make_activation(head_act, channels)
         self.head_quant = ActQuant(res_bits, res_scale_log2, True, backend)
+        common = dict(out_act=out_act, affine=affine, weight_grad=weight_grad,
+                      act_grad=act_grad, branch_bits=branch_bits, res_bits=res_bits,
+                      res_scale_log2=res_scale_log2, backend=backend, post_add_act=post_add_act,
+                      srb_ratio_log2=srb_ratio_log2)
+        pattern = block_kernels or [(3,)]
         self.body = nn.ModuleList(
-            BinaryResBlock(channels, convs_per_block, inner_act, out_act, affine, weight_grad,
-                           act_grad, branch_bits, res_bits, res_scale_log2, backend, post_add_act,
-                           srb_ratio_log2)
-            for _ in range(blocks))
+            BinaryResBlock(channels, convs_per_block, inner_act, kernel_size=kernels[0],
+                           **common) if len(kernels) == 1
+            else ParallelResBlock(channels, kernels, **common)
+            for kernels in (pattern[i % len(pattern)] for i in range(blocks)))
         self.skip_quant = ActQuant(res_bits, res_scale_log2, True, backend) if long_skip else None
         self.tail = IntConv2d(channels, out_ch, 3, weight_bits, res_bits, res_scale_log2, True,
                               backend)

@@ -10,14 +10,16 @@ MRB, as this project reconstructs it from the method's description: a 3x3 binary
 its own residual, then a 1x5 and a 5x1 binary conv in parallel on its output, both added
 to it (a cross-shaped receptive field of 5 next to the 3x3 one).
 
-Deployable mode: ``BinarySR`` with one binary unit per residual (3x3), mean|W| weight
-scale, PReLU slopes kept >= 0. What does not deploy, and why:
+Deployable mode: ``BinarySR`` whose blocks alternate the two halves of an MRB, a 3x3
+binary unit with its residual, then a 1x5 and a 5x1 unit side by side on its output, both
+quantized and added to it in integers (``ParallelResBlock``); mean|W| weight scale, PReLU
+slopes kept >= 0. The 1x5/5x1 windows run on the parallel-window sliding window RTL. What
+does not deploy, and why:
 - XNOR-Net activation scales K: a per-pixel real multiplier computed from the float input,
   not a per-channel monotone function of the integer sum, so not a threshold;
 - negative PReLU slopes: PReLU then becomes non-monotone on x < 0 (it decreases, then
   sign or requantization makes it fold), and one ascending threshold set per channel cannot
   represent a folding function; a whole channel that decreases is fine (export flips it);
-- 1x5/5x1 kernels: the RTL sliding window takes square windows today;
 - the mean/std normalization: folded into the integer head it would change the zero padding.
 """
 from torch import nn
@@ -92,7 +94,7 @@ def BTM(scale, in_channels, mode="paper", **options):
     if mode == "paper":
         return BTMPaper(scale, in_channels, **options)
     options = {"channels": 64, "blocks": 16, **options}
-    # an MRB has three binary layers, each with its own residual
-    options["blocks"] *= 3
+    # an MRB: a 3x3 residual block, then the 1x5 + 5x1 parallel residual block
+    options["blocks"] *= 2
     return BinarySR(scale, in_channels, convs_per_block=1, head_act="none", out_act="prelu",
-                    affine="mean_abs", **options)
+                    affine="mean_abs", block_kernels=[(3,), ((1, 5), (5, 1))], **options)

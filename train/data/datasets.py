@@ -59,6 +59,15 @@ def real_frame(height, width, channels, index=0):
     return np.ascontiguousarray(img[top:top + height, left:left + width].transpose(2, 0, 1)[None])
 
 
+def photo_frame(height, width, channels, index=0):
+    """A whole bundled natural photo (uint8, H x W x C), MATLAB-bicubic resized to
+    ``height`` x ``width``: a real frame of any size, e.g. a 960x540 video frame, upscaled
+    from a bundled photo without downloads."""
+    _, rgb = default_images()[index]
+    img = to_y_uint8(rgb)[..., None] if channels == 1 else rgb
+    return imresize(img, output_shape=(height, width))
+
+
 def resolve_hr_folders(paths):
     """Image paths from files, flat folders, or DIV2K roots (their ``DIV2K_train_HR/``)."""
     if isinstance(paths, (str, os.PathLike)):

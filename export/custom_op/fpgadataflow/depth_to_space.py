@@ -9,8 +9,11 @@ from sim.golden.depth_to_space import depth_to_space_nhwc
 
 class DepthToSpace(HWCustomOp):
     """NHWC (N, H, W, C*S*S) -> (N, H*S, W*S, C); input channel k = c*S*S + i*S + j
-    lands on HR pixel (h*S + i, w*S + j), channel c. Both streams carry SIMD elements
-    per word; SIMD must divide C."""
+    lands on HR pixel (h*S + i, w*S + j), channel c. An input word carries SIMD channels
+    of one LR pixel (SIMD divides C*S*S); an output word OutSIMD elements of one HR row
+    within one LR pixel, in NHWC order (OutSIMD divides C*S; OutSIMD = P*C is P whole HR
+    pixels, sub-pixels j..j+P-1). FINN's own DepthToSpace has no output width of its
+    own; OutSIMD is this op's attribute, 0 (the default) meaning SIMD."""
 
     def get_nodeattr_types(self):
         """Node attributes on top of HWCustomOp's."""
@@ -21,8 +24,10 @@ class DepthToSpace(HWCustomOp):
             "NumChannels": ("i", True, 0),
             # block size S (upscale factor)
             "BlockSize": ("i", True, 0),
-            # elements per stream word, in and out
+            # elements per input word (and per output word when OutSIMD is 0)
             "SIMD": ("i", False, 1),
+            # elements per output word: P*NumChannels for P HR pixels; 0: same as SIMD
+            "OutSIMD": ("i", False, 0),
             "inputDataType": ("s", True, ""),
             # number of images (batch) per execution
             "numInputVectors": ("i", False, 1),
@@ -32,14 +37,21 @@ class DepthToSpace(HWCustomOp):
         my_attrs.update(super().get_nodeattr_types())
         return my_attrs
 
+    def get_out_simd(self):
+        """Elements per output word: OutSIMD, or SIMD when OutSIMD is 0."""
+        return self.get_nodeattr("OutSIMD") or self.get_nodeattr("SIMD")
+
     def check_folding(self):
-        """Raise ValueError unless SIMD divides NumChannels."""
-        simd = self.get_nodeattr("SIMD")
-        channels = self.get_nodeattr("NumChannels")
-        if simd < 1 or channels % simd:
-            raise ValueError(
-                f"{self.onnx_node.name}: SIMD ({simd}) must divide NumChannels ({channels})"
-            )
+        """Raise ValueError unless SIMD divides C*S*S and the output width divides C*S."""
+        simd, out_simd = self.get_nodeattr("SIMD"), self.get_out_simd()
+        channels, block = self.get_nodeattr("NumChannels"), self.get_nodeattr("BlockSize")
+        name = self.onnx_node.name
+        if simd < 1 or (channels * block * block) % simd:
+            raise ValueError(f"{name}: SIMD ({simd}) must divide NumChannels * BlockSize**2 "
+                             f"({channels * block * block})")
+        if out_simd < 1 or (channels * block) % out_simd:
+            raise ValueError(f"{name}: OutSIMD ({out_simd}) must divide NumChannels * "
+                             f"BlockSize ({channels * block})")
 
     def get_normal_input_shape(self, ind=0):
         """(N, H, W, C*S*S)."""
@@ -57,17 +69,19 @@ class DepthToSpace(HWCustomOp):
 
     def get_folded_input_shape(self, ind=0):
         """(N, H, W, C*S*S/SIMD, SIMD)."""
-        return self._fold(self.get_normal_input_shape())
+        self.check_folding()
+        shape, simd = self.get_normal_input_shape(), self.get_nodeattr("SIMD")
+        return tuple(shape[:-1]) + (shape[-1] // simd, simd)
 
     def get_folded_output_shape(self, ind=0):
-        """(N, H*S, W*S, C/SIMD, SIMD)."""
-        return self._fold(self.get_normal_output_shape())
-
-    def _fold(self, shape):
-        """Split the channel axis of ``shape`` into (channels / SIMD, SIMD)."""
+        """(N, H*S, W*S, C/OutSIMD, OutSIMD); (N, H*S, W*S*C/OutSIMD, OutSIMD) when a word
+        holds more than one HR pixel."""
         self.check_folding()
-        simd = self.get_nodeattr("SIMD")
-        return tuple(shape[:-1]) + (shape[-1] // simd, simd)
+        (batch, height, width, channels), out_simd = self.get_normal_output_shape(), \
+            self.get_out_simd()
+        if channels % out_simd == 0:
+            return (batch, height, width, channels // out_simd, out_simd)
+        return (batch, height, width * channels // out_simd, out_simd)
 
     def get_input_datatype(self, ind=0):
         """FINN DataType of the input."""
@@ -82,23 +96,24 @@ class DepthToSpace(HWCustomOp):
         return self.get_input_datatype().bitwidth() * self.get_nodeattr("SIMD")
 
     def get_outstream_width(self, ind=0):
-        """SIMD elements per output word."""
-        return self.get_output_datatype().bitwidth() * self.get_nodeattr("SIMD")
+        """OutSIMD elements per output word."""
+        return self.get_output_datatype().bitwidth() * self.get_out_simd()
 
     def get_exp_cycles(self):
-        """(N*H + 1) * W * S*S * C / SIMD.
+        """I + (N*H - 1) * max(I, O) + O; (N*H + 1) * I when SIMD = OutSIMD.
 
-        The kernel is one loop at II=1 over LR row phases with a ping-pong buffer:
-        phase r reads LR row r (W*C*S*S/SIMD words) while writing the S HR rows of
-        LR row r-1 (the same number of words). N*H rows need N*H + 1 phases; the
-        extra phase is the one-row latency. Pipeline fill (a few cycles) is ignored.
+        A ping-pong buffer at one word per cycle each way: LR row r is read in
+        (I = W*C*S*S/SIMD words) while the S HR rows of LR row r-1 are written out
+        (O = W*C*S*S/OutSIMD words); the first row comes in alone, the last goes out
+        alone. Pipeline fill (a few cycles) is ignored.
         """
         self.check_folding()
         height, width = self.get_nodeattr("ImgDim")
         block = self.get_nodeattr("BlockSize")
-        row_words = width * block * block * self.get_nodeattr("NumChannels")
-        row_words //= self.get_nodeattr("SIMD")
-        return (self.get_nodeattr("numInputVectors") * height + 1) * row_words
+        row_elems = width * block * block * self.get_nodeattr("NumChannels")
+        row_in, row_out = row_elems // self.get_nodeattr("SIMD"), row_elems // self.get_out_simd()
+        rows = self.get_nodeattr("numInputVectors") * height
+        return row_in + (rows - 1) * max(row_in, row_out) + row_out
 
     def infer_node_datatype(self, model):
         """Take the input tensor's datatype and pass it to the output."""

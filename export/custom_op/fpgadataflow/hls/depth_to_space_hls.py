@@ -21,6 +21,18 @@ class DepthToSpace_hls(DepthToSpace, HLSBackend):
         my_attrs.update(HLSBackend.get_nodeattr_types(self))
         return my_attrs
 
+    def check_folding(self):
+        """The abstract op's rule, and the HLS kernel's: SIMD divides NumChannels and the
+        output word is as wide as the input word (the RTL takes any OutSIMD)."""
+        DepthToSpace.check_folding(self)
+        simd, name = self.get_nodeattr("SIMD"), self.onnx_node.name
+        if self.get_nodeattr("NumChannels") % simd:
+            raise ValueError(f"{name}: SIMD ({simd}) must divide NumChannels "
+                             f"({self.get_nodeattr('NumChannels')}) in the HLS kernel")
+        if self.get_out_simd() != simd:
+            raise ValueError(f"{name}: the HLS kernel needs OutSIMD ({self.get_out_simd()}) "
+                             f"= SIMD ({simd})")
+
     def stream_element_type(self):
         """HLS element type on the streams; BIPOLAR travels as BINARY bits."""
         dtype = self.get_input_datatype()

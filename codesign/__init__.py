@@ -1,0 +1,1 @@
+"""Co-design search: binary SR models x hardware folding, measured (see __main__)."""

@@ -1,0 +1,70 @@
+"""The resource cost model (hw/cost_model.py) against yosys on a few small real layers.
+
+An estimate, not an exact path: the check is a stated tolerance, TOLERANCE below, on
+layers of a small exported model that are not the calibration's own samples. The model
+is one linear fit per kind over layers from a few LUTs to thousands (its error on its
+samples: ``python -m hw.cost_model``): within about 10% on the large layers that dominate
+a video-rate design, coarser on small ones, FF coarser than LUT, and below the
+calibrated range (fewer than 16 XNOR lanes) up to a factor of two off.
+"""
+import json
+
+import pytest
+import torch
+
+from export.build import ExportConfig, export_model
+from hw.area import synth_area, yosys_available
+from hw.cost_model import (CALIBRATION_FILE, PARALLEL_WINDOW, RESOURCES, candidates, instance_features,
+                           load_models, model_kind, relative_errors)
+from hw.graph import topological_nodes
+from hw.stitch import stitch
+from train.archs import build_model
+from train.cli import read_onnx
+
+# small layers in the calibrated range: LUT within 35% or 40, FF within 60% or 40,
+# BRAM18 and DSP within one block
+TOLERANCE = {"LUT": (0.35, 40), "FF": (0.6, 40), "BRAM18": (0, 1), "DSP48E1": (0, 1)}
+KINDS = ("FMPadding", PARALLEL_WINDOW, "binary MVAU", "Thresholding")
+
+
+@pytest.fixture(scope="module")
+def small_design(tmp_path_factory):
+    """An 8-channel, 1-block x2 model exported for a 4x64 frame, folded for 9 cycles per
+    pixel at 100 MHz (72-lane binary MVAUs, parallel windows)."""
+    work = tmp_path_factory.mktemp("cost_model")
+    torch.manual_seed(1)
+    model = build_model({"type": "BinarySRResNet", "channels": 8, "blocks": 1}, 2, 1).eval()
+    export_model(model, ExportConfig(work / "export", 4, 64, target_fps=100e6 / (9 * 4 * 64)),
+                 log=lambda *a: None)
+    graph = read_onnx(work / "export" / "dataflow.onnx")
+    return graph, stitch(graph, work / "rtl")
+
+
+@pytest.mark.skipif(not yosys_available(), reason="yosys is not installed")
+def test_cost_model_is_within_tolerance_of_yosys_on_small_layers(small_design):
+    graph, design = small_design
+    nodes = {node.name: node for node in topological_nodes(graph.graph)}
+    layers = candidates(graph, design)
+    for kind in KINDS:
+        inst = next(inst for (k, _), inst in layers.items() if k == kind)
+        estimate = load_models()[kind].estimate(instance_features(inst, nodes, graph))
+        area = synth_area(inst.sources, inst.module, inst.parameters)
+        measured = {"LUT": area["LUT"] + area["LUTRAM"], "FF": area["FF"],
+                    "BRAM18": area["BRAM18"], "DSP48E1": area["DSP48E1"]}
+        for res in RESOURCES:
+            fraction, cells = TOLERANCE[res]
+            allowed = max(fraction * measured[res], cells)
+            assert abs(estimate[res] - measured[res]) <= allowed, \
+                f"{kind} {inst.name} {res}: estimate {estimate[res]}, yosys {measured[res]}"
+
+
+def test_every_stitched_kind_has_a_calibrated_model(small_design):
+    _, design = small_design
+    assert {model_kind(inst) for inst in design.instances} <= set(load_models())
+
+
+def test_calibration_error_is_reported_per_kind():
+    samples = json.loads(CALIBRATION_FILE.read_text())["samples"]
+    errors = relative_errors(samples)
+    assert set(errors) == set(load_models())
+    assert all(0 <= mean <= worst for by_res in errors.values() for mean, worst, _ in by_res.values())
