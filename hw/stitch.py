@@ -65,6 +65,7 @@ class Design:
     # the graph's LR frame and the widest LR frame the hardware takes (frame.max_width)
     frame: Frame | None = None
     scale: int = 1  # HR pixels per LR pixel along each axis
+    model: ModelWrapper | None = None  # the dataflow graph with its StreamingFIFO nodes
 
     @property
     def max_width(self) -> int:
@@ -94,13 +95,16 @@ def _window_fill_pixels(op, frame: Frame):
     return (kh - 1) * frame.layer_max_width(op.get_nodeattr("IFMDim")) + kw
 
 
-def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None = None) -> dict:
+def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None = None,
+                     slack_pixels: int = SKIP_SLACK_PIXELS) -> dict:
     """FIFO depth (words) for the shorter input of every add: tensor -> depth.
 
     A tensor's lead is how many input pixels must enter before its first pixel can
     leave: window fills add up along a path, every other layer adds one pixel. The
-    short input of an add buffers the difference of the two leads, plus slack. Rows are
-    those of the widest LR frame, ``max_width`` pixels (default: the graph's width).
+    short input of an add buffers the difference of the two leads, plus ``slack_pixels``,
+    in the words of the FIFO's stream
+    (0: the deadlock minimum). Rows are those of the widest LR frame, ``max_width``
+    pixels (default: the graph's width).
     """
     frame = Frame.of(model, max_width)
     lead = {t.name: 0 for t in model.graph.input}
@@ -114,11 +118,18 @@ def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None
             lead[tensor] = base + step
         if op_kind(node) == "ElementwiseAdd":
             short = min(node.input, key=lambda t: lead[t])
-            port = next(p for p in instances[node.name].inputs if p.tensor == short)
             _, channels = _pixel_channels(model, short)
-            words_per_pixel = channels // port.stream.per_word
-            depths[short] = (base - lead[short] + SKIP_SLACK_PIXELS) * words_per_pixel
+            words_per_pixel = channels // _fifo_port(instances, node.name, short).stream.per_word
+            depths[short] = (base - lead[short] + slack_pixels) * words_per_pixel
     return depths
+
+
+def _fifo_port(instances: dict, consumer: str, tensor: str) -> Port:
+    """The port whose words the FIFO on ``tensor`` holds: its producer's output (the
+    stitcher puts width converters after the FIFO), the consumer's input for a graph input."""
+    ports = [p for inst in instances.values() for p in inst.outputs if p.tensor == tensor]
+    return ports[0] if ports else \
+        next(p for p in instances[consumer].inputs if p.tensor == tensor)
 
 
 def _first_window_fill(model: ModelWrapper, tensor: str, frame: Frame) -> int:
@@ -157,6 +168,14 @@ def split_fifo_depths(model: ModelWrapper, instances: dict,
     return depths
 
 
+def analytic_fifo_depths(model: ModelWrapper, layers: dict, max_width: int) -> dict:
+    """Tensor -> depth of the skip and split FIFOs (the larger where a tensor is both), from
+    the graph without FIFO nodes and its layer instances."""
+    split = split_fifo_depths(model, layers, max_width)
+    skip = skip_fifo_depths(model, layers, max_width)
+    return {t: max(split.get(t, 0), skip.get(t, 0)) for t in {*split, *skip}}
+
+
 def _pixel_channels(model, tensor):
     *pixels, channels = model.get_tensor_shape(tensor)
     return int(np.prod(pixels)), channels
@@ -167,14 +186,30 @@ def _top_port(name, tensor, model, per_word):
     return Port(name, tensor, StreamFormat(dtype.bitwidth(), per_word, dtype.signed()))
 
 
-def _fifo(name, tensor, stream, depth):
-    stream = stream.unpadded()
+def _stream_pixels(frame: Frame, height: int, width: int):
+    """Pixels of a stream of graph size height x width at run-time LR size (h, w) -> count:
+    HR streams (integer multiples of the LR frame) scale, the others add their offset."""
+    scale = height // frame.height
+    if scale > 1 and (height, width) == (scale * frame.height, scale * frame.width):
+        return lambda h, w: scale * h * scale * w
+    return frame.pixels((height, width))
+
+
+def _fifo(node, tensor, stream, model):
+    """The stream_fifo instance of StreamingFIFO ``node`` on ``tensor``; its cycle model
+    moves the stream's words at run-time LR size with the FIFO's latency."""
+    stream, depth = stream.unpadded(), getCustomOp(node).get_nodeattr("depth")
     port = lambda p: Port(p, tensor, stream)  # noqa: E731
-    return Instance(name=name, module=stream_fifo.MODULE,
+    frame = Frame.of(model)
+    _, height, width, channels = model.get_tensor_shape(tensor)
+    pixels = _stream_pixels(frame, height, width)
+    cycles_at = lambda h, w: stream_fifo.expected_cycles(  # noqa: E731
+        pixels(h, w) * channels // stream.per_word, depth)
+    return Instance(name=node.name, module=stream_fifo.MODULE,
                     parameters=stream_fifo.rtl_parameters(depth, stream.data_bits),
                     sources=list(stream_fifo.SOURCES), inputs=[port("in0_V")],
-                    outputs=[port("out0_V")], exp_cycles=0, kind="FIFO",
-                    extra_ports={"count": ""})
+                    outputs=[port("out0_V")], exp_cycles=cycles_at(frame.height, frame.width),
+                    kind="FIFO", extra_ports={"count": ""}, cycles_at=cycles_at)
 
 
 def _width_converter(name, tensor, src: StreamFormat, per_word: int):
@@ -188,9 +223,11 @@ def _width_converter(name, tensor, src: StreamFormat, per_word: int):
         outputs=[Port("out0_V", tensor, dst)], exp_cycles=0, kind="DWC")
 
 
-def _adapters(tensor, src: StreamFormat, dst: StreamFormat, depth, tag):
-    """FIFO, then width converters (through the gcd when neither width divides the other)."""
-    chain = [_fifo(f"fifo_{tag}", tensor, src, depth)]
+def _adapters(tensor, src: StreamFormat, dst: StreamFormat, fifo_node, model):
+    """The stream's FIFO node, then width converters (through the gcd when neither width
+    divides the other)."""
+    chain = [_fifo(fifo_node, tensor, src, model)]
+    tag = fifo_node.name.removeprefix(f"{stream_fifo.LAYER}_")
     if src.per_word != dst.per_word:
         stops = [dst.per_word]
         if src.per_word % dst.per_word and dst.per_word % src.per_word:
@@ -240,31 +277,36 @@ def stitch(model: ModelWrapper, out_dir: Path, name: str = "accelerator",
     """
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
+    sized = stream_fifo.fifo_depths(model)
+    model = model.transform(stream_fifo.RemoveStreamFIFOs())
     frame = Frame.of(model, max_width)
     layers = {node.name: instance_for(node, model, out_dir, frame)
               for node in topological_nodes(model.graph)}
     for inst in layers.values():
         if inst.size_offset is not None:
             inst.extra_ports.update(_size_ports(inst.size_offset))
-    split = split_fifo_depths(model, layers, frame.max_width)
-    skip = skip_fifo_depths(model, layers, frame.max_width)
-    depths = {**{t: max(split.get(t, 0), skip.get(t, 0)) for t in {*split, *skip}},
-              **(fifo_depths or {})}
     producers = {p.tensor: (inst.name, p) for inst in layers.values() for p in inst.outputs}
     consumers = {p.tensor: (inst.name, p) for inst in layers.values() for p in inst.inputs}
     graph_in, graph_out = model.graph.input[0].name, model.graph.output[0].name
     in_port = _top_port("in0_V", graph_in, model, consumers[graph_in][1].stream.per_word)
     out_port = _top_port("out0_V", graph_out, model, producers[graph_out][1].stream.per_word)
     producers[graph_in], consumers[graph_out] = (None, in_port), (None, out_port)
+    depths = {**analytic_fifo_depths(model, layers, frame.max_width), **sized,
+              **(fifo_depths or {})}
+    model = model.transform(stream_fifo.InsertStreamFIFOs(
+        depths, {tensor: src[1].stream.per_word for tensor, src in producers.items()},
+        DEFAULT_FIFO_DEPTH))
+    fifo_nodes = {stream_fifo.stream_tensor(model, node): node
+                  for node in model.graph.node if stream_fifo.is_fifo(node)}
 
     wiring, extra = _Wiring(), []
-    for index, (tensor, src) in enumerate(producers.items()):
-        dst = consumers[tensor]
-        chain = _adapters(tensor, src[1].stream, dst[1].stream,
-                          depths.get(tensor, DEFAULT_FIFO_DEPTH), index)
+    for tensor, src in producers.items():
+        chain = _adapters(tensor, src[1].stream, consumers[tensor][1].stream,
+                          fifo_nodes[tensor], model)
         extra += chain
         hops = [src] + [hop for inst in chain for hop in ((inst.name, inst.inputs[0]),
-                                                          (inst.name, inst.outputs[0]))] + [dst]
+                                                          (inst.name, inst.outputs[0]))] \
+            + [consumers[tensor]]
         for a, b in zip(hops[::2], hops[1::2]):
             wiring.connect(a, b)
     instances = list(layers.values()) + extra
@@ -273,8 +315,9 @@ def stitch(model: ModelWrapper, out_dir: Path, name: str = "accelerator",
     sources = list(dict.fromkeys([*EDGE_SOURCES,
                                   *(s for inst in instances for s in inst.sources)])) + [top]
     return Design(name, top, sources, instances, in_port, out_port,
-                  {t: depths.get(t, DEFAULT_FIFO_DEPTH) for t in producers},
-                  {port: link.name for port, link in wiring.connections.items()}, frame, scale)
+                  stream_fifo.fifo_depths(model),
+                  {port: link.name for port, link in wiring.connections.items()}, frame, scale,
+                  model)
 
 
 def _port_entry(inst, port, wiring, input_bits=None):

@@ -9,8 +9,11 @@
 // cycles later.
 // in0_V_TREADY depends only on the occupancy, never on out0_V_TREADY, so the FIFO
 // also cuts the ready path. `count` is the occupancy (words accepted, not yet
-// popped), for FIFO sizing and for layers that use the FIFO as a credit-based output
-// queue.
+// popped), for layers that use the FIFO as a credit-based output queue.
+// FIFO sizing (sim/fifo_depths.py): built with `define STREAM_FIFO_PEAK (simulation
+// only), every FIFO records its peak occupancy and prints it when the simulation ends
+// (Verilator's final(), which the harness calls after the last frame), one line
+// "stream_fifo_peak <instance path> <words>".
 `default_nettype none
 
 module stream_fifo #(
@@ -53,6 +56,17 @@ module stream_fifo #(
             else if (pop && !push) count <= count - 1'b1;
         end
     end
+
+`ifdef STREAM_FIFO_PEAK
+    logic [COUNT_BITS-1:0] peak;  // highest occupancy since reset
+
+    always_ff @(posedge ap_clk) begin
+        if (!ap_rst_n) peak <= '0;
+        else if (count > peak) peak <= count;
+    end
+
+    final $display("stream_fifo_peak %m %0d", peak);
+`endif
 
     ptr_t head, tail;  // next storage slot to read, to write
 

@@ -30,19 +30,21 @@ SPEED_ARGS = ("-fno-inline",)
 # no stream transfer for this many frames of the slowest layer means a deadlock
 DEADLOCK_FRAMES = 2
 EXIT_DEADLOCK = 2  # accelerator_main.cpp's exit code
+FIFO_PEAK_LINE = "stream_fifo_peak "  # stream_fifo.sv's report under STREAM_FIFO_PEAK
 
 
 def _word_bytes(port: Port) -> int:
     return port.stream.word_bytes
 
 
-def _verilator_command(design: Design, obj_dir: Path) -> list[str]:
+def _verilator_command(design: Design, obj_dir: Path, verilog_defines=()) -> list[str]:
     defines = f"-DIN_WORD_BYTES={_word_bytes(design.in_port)} " \
               f"-DOUT_WORD_BYTES={_word_bytes(design.out_port)} -DSCALE={design.scale}"
     return ["verilator", "--cc", "--exe", "--build", "-O3", "-j", str(BUILD_JOBS),
             *SPEED_ARGS, *VERILATOR_ARGS, "--timescale", "/".join(TIMESCALE),
             "--top-module", design.name, "--prefix", "Vdut", "-Mdir", str(obj_dir),
             "-o", BINARY_NAME, "-CFLAGS", defines,
+            *(f"+define+{name}" for name in verilog_defines),
             *(str(Path(source).resolve()) for source in design.sources), str(HARNESS_SOURCE)]
 
 
@@ -53,14 +55,15 @@ def _build_hash(command: list[str], design: Design) -> str:
     return digest.hexdigest()
 
 
-def build_harness(design: Design, build_dir: Path) -> Path:
+def build_harness(design: Design, build_dir: Path, verilog_defines=()) -> Path:
     """Compile ``design`` with the harness into ``build_dir``; returns the executable.
 
+    verilog_defines: macros defined for the RTL (e.g. STREAM_FIFO_PEAK).
     Rebuilds only when a source, the harness or the command changed.
     """
     obj_dir = Path(build_dir).resolve() / "obj"
     binary, stamp = obj_dir / BINARY_NAME, obj_dir / STAMP_NAME
-    command = _verilator_command(design, obj_dir)
+    command = _verilator_command(design, obj_dir, verilog_defines)
     build_hash = _build_hash(command, design)
     if binary.is_file() and stamp.is_file() and stamp.read_text() == build_hash:
         return binary
@@ -87,7 +90,8 @@ def run_stream(design: Design, binary: Path, data: np.ndarray, frames: int,
     idle_prob / stall_prob: chance of an idle input cycle between words / of output
     backpressure in a cycle. Raises RuntimeError on deadlock (no transfer for
     ``deadlock_cycles``, by default DEADLOCK_FRAMES frames of the slowest layer) or any
-    other harness failure.
+    other harness failure. A build with STREAM_FIFO_PEAK adds ``fifo_peaks`` to the
+    statistics: FIFO instance path -> its peak occupancy in words.
     """
     height, width = frame_hw or (design.frame.height, design.frame.width)
     in_words = len(data) // _word_bytes(design.in_port)
@@ -108,7 +112,12 @@ def run_stream(design: Design, binary: Path, data: np.ndarray, frames: int,
             raise RuntimeError(f"{design.name} harness {kind} (exit {done.returncode}): "
                                f"{done.stderr.strip()}")
         out = np.frombuffer(out_file.read_bytes(), dtype=np.uint8)
-    return out, json.loads(done.stdout.strip().splitlines()[-1])
+    *lines, last = done.stdout.strip().splitlines()
+    stats = json.loads(last)
+    peaks = [line.split() for line in lines if line.startswith(FIFO_PEAK_LINE)]
+    if peaks:
+        stats["fifo_peaks"] = {path: int(words) for _, path, words in peaks}
+    return out, stats
 
 
 def run_frames(model: ModelWrapper, design: Design, binary: Path, frames: np.ndarray,

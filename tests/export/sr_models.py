@@ -18,3 +18,17 @@ def trained_like(arch, scale, in_channels, seed, channels=6, blocks=1, **kwargs)
                     and p.requires_grad:
                 p.uniform_(-1.5, 1.5) if not name.endswith("slope") else p.uniform_(0, 0.5)
     return model.eval()
+
+
+def small_y_x2_dataflow(out, frame: int):
+    """The default architecture, small (Y channel, x2, 4 channels, one block), exported
+    for a frame x frame verification frame into ``out``; its dataflow graph."""
+    from qonnx.core.modelwrapper import ModelWrapper
+
+    from export.build import ExportConfig, export_model
+    from hw.artifacts import DATAFLOW_FILE
+
+    model = trained_like("BinarySRResNet", 2, 1, seed=4, channels=4)
+    export_model(model, ExportConfig(out, frame, frame, target_fps=1e8 / 2000),
+                 log=lambda *_: None)
+    return ModelWrapper(str(out / DATAFLOW_FILE))

@@ -7,11 +7,8 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from qonnx.core.modelwrapper import ModelWrapper
 
-from export.build import ExportConfig, export_model
 from hw import stream_fifo
-from hw.artifacts import DATAFLOW_FILE
 from hw.graph_layers import Port
 from hw.stitch import Design, skip_fifo_depths, stitch
 from hw.stream import StreamFormat
@@ -23,7 +20,7 @@ from sim.tb.layer_run import layer_dir
 from train.data.datasets import real_frame
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "export"))
-from sr_models import trained_like  # noqa: E402
+from sr_models import small_y_x2_dataflow  # noqa: E402
 
 pytestmark = simulator_mark("verilator")
 
@@ -39,10 +36,7 @@ CYCLE_TOLERANCE = 0.02
 @pytest.fixture(scope="module")
 def y_x2(tmp_path_factory):
     """Default architecture, small: Y channel, x2."""
-    model = trained_like("BinarySRResNet", 2, 1, seed=4, channels=4)
-    out = tmp_path_factory.mktemp("harness_y_x2")
-    export_model(model, ExportConfig(out, FRAME, FRAME, target_fps=1e8 / 2000), log=lambda *_: None)
-    return ModelWrapper(str(out / DATAFLOW_FILE))
+    return small_y_x2_dataflow(tmp_path_factory.mktemp("harness_y_x2"), FRAME)
 
 
 @pytest.fixture(scope="module")
