@@ -32,5 +32,16 @@ def test_whole_frame_and_tiled_designs_are_measured_side_by_side(small_video, tm
     text = video_rate.markdown(rows, {"date": "d", "cpu": "c", "cores": 2, "torch_threads": 1,
                                       "load_average_1min": 0, "torch": "t", "brevitas": "b"},
                                ["configs/x.yaml is not in the repository"])
-    assert "| tiny_test (fold for 20000 fps) | whole frame (max width 24) |" in text
+    assert ("| tiny_test (fold for 20000 fps at 100 MHz) | whole frame (max width 24) |"
+            in text)
     assert "not synthesized (see the notes below)" in text and "- configs/x.yaml is not" in text
+
+
+def test_models_selects_recipes_and_names_the_result_after_them():
+    everything = [spec.name for spec in video_rate.MODELS]
+    assert video_rate.selected_models(None) == (list(video_rate.MODELS), "video_rate")
+    assert video_rate.selected_models(everything)[1] == "video_rate"
+    specs, result = video_rate.selected_models(["pynq_z2_1080p60_x2"])
+    assert [spec.name for spec in specs] == ["pynq_z2_1080p60_x2"]
+    assert result == "video_rate_pynq_z2_1080p60_x2"
+    assert specs[0].clock_mhz == 150.0  # folded at the clock its recipe was chosen for
