@@ -42,8 +42,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from benchmarks.common import machine_info, machine_line, write_result
 from export.build import ExportConfig, export_model
-from hw.area import synth_area_and_levels
-from hw.area_report import XC7Z020, area_table
+from hw.area_report import XC7Z020, area_and_timing, area_table
 from hw.artifacts import DATAFLOW_FILE
 from hw.driver.tiling import TilePlan, receptive_halo
 from hw.stitch import stitch
@@ -149,15 +148,12 @@ def area_and_levels(design, synthesized: dict) -> dict:
     start = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
         synthesized.update(zip(todo, pool.map(
-            lambda inst: synth_area_and_levels(inst.sources, inst.module, inst.parameters),
+            lambda inst: area_and_timing(inst.sources, inst.module, inst.parameters),
             todo.values())))
-    results = {name: synthesized[key] for name, key in keys.items()}
-    areas = {inst.name: results[inst.name][0] for inst in design.instances}
-    levels = {inst.name: results[inst.name][1] for inst in design.instances}
-    table = area_table(design, areas)
-    worst = max(levels, key=levels.get)
+    table = area_table(design, {name: synthesized[key] for name, key in keys.items()})
+    worst = table["worst_path"]
     return {**table["totals"], "xc7z020_fraction": table["xc7z020_fraction"],
-            "lut_levels": levels[worst], "lut_levels_layer": worst,
+            "lut_levels": worst["lut_levels"], "lut_levels_layer": worst["name"],
             "synthesized_netlists": len(todo), "synthesis_seconds": time.perf_counter() - start}
 
 
