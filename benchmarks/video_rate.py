@@ -1,10 +1,11 @@
 """Video rate: one 960x540 LR frame through the whole-frame accelerator, side by side
 with today's 32x32-tile design, per model, at 100/150/200 MHz.
 
-    python -m benchmarks.video_rate [--no-area] [--tiles 4]
+    python -m benchmarks.video_rate [--no-area] [--tiles 4] [--models NAME ...]
 
 Per model, one export (32x32 verification frame, folded for ``target_fps`` frames of
-540x960 at 100 MHz) gives two designs:
+540x960 at the model's clock, 100 MHz unless its ``ModelSpec`` says otherwise) gives two
+designs:
 
 - whole frame: the RTL built for 960-pixel rows streams ONE real 960x540 LR frame (a
   bundled photo upscaled) in the Verilator harness, exact against the golden model;
@@ -21,9 +22,10 @@ Area: yosys ``synth_xilinx`` per layer (``hw.area``), LUTs counting LUTRAM, % of
 xc7z020; with ``--no-area`` the synthesis is skipped and the result says so.
 
 Models: the default architecture (configs/default_x2.yaml, weights drawn like a trained
-model unless runs/<name>/best.pth exists), and the co-designed 1080p60 model
-(configs/pynq_z2_1080p60_x2.yaml) when that recipe is present (``MODELS``).
-Writes ``results/video_rate.md/.json``.
+model unless trained), and the co-designed 1080p60 model (configs/pynq_z2_1080p60_x2.yaml,
+its committed checkpoint, folded at its 150 MHz) when that recipe is present (``MODELS``).
+Writes ``results/video_rate.md/.json`` for all models; ``--models`` measures the named
+recipes (stems) only and writes ``results/video_rate_<name>[_<name>...].md/.json``.
 """
 import argparse
 import hashlib
@@ -40,8 +42,7 @@ from qonnx.core.modelwrapper import ModelWrapper
 
 from benchmarks.common import machine_info, machine_line, write_result
 from export.build import ExportConfig, export_model
-from hw.area import synth_area_and_levels
-from hw.area_report import XC7Z020, area_table
+from hw.area_report import XC7Z020, area_and_timing, area_table
 from hw.artifacts import DATAFLOW_FILE
 from hw.driver.tiling import TilePlan, receptive_halo
 from hw.stitch import stitch
@@ -57,13 +58,13 @@ from sr_models import trained_like  # noqa: E402
 VIDEO = (540, 960)  # LR frame, HxW: 1920x1080 at x2
 VERIFY_FRAME = 32  # the graph's verification frame and today's tile
 CLOCKS_MHZ = (100, 150, 200)
-EXPORT_CLOCK_MHZ = 100.0
 
 
 @dataclass(frozen=True)
 class ModelSpec:
     config: Path  # the YAML recipe: model, scale, color, name
-    target_fps: float  # 540x960 frames/s the folding aims for at 100 MHz
+    target_fps: float  # 540x960 frames/s the folding aims for at clock_mhz
+    clock_mhz: float = 100.0  # the clock the folding assumes (the recipe's hardware target)
 
     @property
     def name(self) -> str:
@@ -73,12 +74,14 @@ class ModelSpec:
         return yaml.safe_load(self.config.read_text())
 
     def network(self):
-        """The run's best checkpoint if trained, else the architecture with weights drawn
-        like a trained model (the cycles and the area depend on the shape, not the values)."""
+        """The recipe's trained weights - the run's best checkpoint, else the committed
+        checkpoints/<name>.pth - if present, else the architecture with weights drawn like
+        a trained model (the cycles and the area depend on the shape, not the values)."""
         recipe = self.recipe()
-        checkpoint = REPO_ROOT / recipe.get("out_root", "runs") / recipe["name"] / "best.pth"
-        if checkpoint.is_file():
-            return load_model(checkpoint), f"{checkpoint.relative_to(REPO_ROOT)}"
+        for checkpoint in (REPO_ROOT / recipe.get("out_root", "runs") / recipe["name"] / "best.pth",
+                           REPO_ROOT / "checkpoints" / f"{recipe['name']}.pth"):
+            if checkpoint.is_file():
+                return load_model(checkpoint), f"{checkpoint.relative_to(REPO_ROOT)}"
         model = dict(recipe["model"])
         net = trained_like(model.pop("type"), recipe["scale"], 1 if recipe["color"] == "y" else 3,
                            seed=0, **model)
@@ -86,14 +89,14 @@ class ModelSpec:
 
 
 # the default model at the Makefile's folding (TARGET_FPS=2), and the co-designed model
-# for 1080p60 when its recipe exists (another helper builds that co-design search)
+# for 1080p60 at the 150 MHz its recipe was chosen for (configs/pynq_z2_1080p60_x2.yaml)
 MODELS = (ModelSpec(REPO_ROOT / "configs" / "default_x2.yaml", 2.0),
-          ModelSpec(REPO_ROOT / "configs" / "pynq_z2_1080p60_x2.yaml", 60.0))
+          ModelSpec(REPO_ROOT / "configs" / "pynq_z2_1080p60_x2.yaml", 60.0, clock_mhz=150.0))
 
 
 def export_for_video(spec: ModelSpec, net, out: Path) -> ModelWrapper:
     export_model(net, ExportConfig(out, VERIFY_FRAME, VERIFY_FRAME, target_fps=spec.target_fps,
-                                   clock_mhz=EXPORT_CLOCK_MHZ, max_width=VIDEO[1],
+                                   clock_mhz=spec.clock_mhz, max_width=VIDEO[1],
                                    video_height=VIDEO[0], video_width=VIDEO[1]),
                  log=lambda *_: None)
     return ModelWrapper(str(out / DATAFLOW_FILE))
@@ -145,15 +148,12 @@ def area_and_levels(design, synthesized: dict) -> dict:
     start = time.perf_counter()
     with ThreadPoolExecutor(2) as pool:
         synthesized.update(zip(todo, pool.map(
-            lambda inst: synth_area_and_levels(inst.sources, inst.module, inst.parameters),
+            lambda inst: area_and_timing(inst.sources, inst.module, inst.parameters),
             todo.values())))
-    results = {name: synthesized[key] for name, key in keys.items()}
-    areas = {inst.name: results[inst.name][0] for inst in design.instances}
-    levels = {inst.name: results[inst.name][1] for inst in design.instances}
-    table = area_table(design, areas)
-    worst = max(levels, key=levels.get)
+    table = area_table(design, {name: synthesized[key] for name, key in keys.items()})
+    worst = table["worst_path"]
     return {**table["totals"], "xc7z020_fraction": table["xc7z020_fraction"],
-            "lut_levels": levels[worst], "lut_levels_layer": worst,
+            "lut_levels": worst["lut_levels"], "lut_levels_layer": worst["name"],
             "synthesized_netlists": len(todo), "synthesis_seconds": time.perf_counter() - start}
 
 
@@ -180,7 +180,7 @@ def measure_model(spec: ModelSpec, tiles: int, work: Path, log=print) -> tuple[l
         row = measure()
         designs.append(row.pop("design"))
         row.update(model=spec.name, weights=weights, target_fps=spec.target_fps,
-                   design=name, rates=rates(row["cycles"]), area=None)
+                   fold_clock_mhz=spec.clock_mhz, design=name, rates=rates(row["cycles"]), area=None)
         log(f"  {name}: {row['cycles']:,} cycles per frame ({row['how']})")
         rows.append(row)
     return rows, designs
@@ -208,7 +208,8 @@ def markdown(rows, info, skipped) -> str:
     for r in rows:
         fps = " / ".join(f"{r['rates'][str(c)]['fps']:.2f}" for c in CLOCKS_MHZ)
         mpix = " / ".join(f"{r['rates'][str(c)]['lr_mpixel_per_s']:.2f}" for c in CLOCKS_MHZ)
-        lines.append(f"| {r['model']} (fold for {r['target_fps']:g} fps) | {r['design']} | "
+        lines.append(f"| {r['model']} (fold for {r['target_fps']:g} fps at "
+                     f"{r['fold_clock_mhz']:g} MHz) | {r['design']} | "
                      f"{r['cycles']:,} | {r['model_cycles']:,} ({r['bottleneck']}) | {fps} | "
                      f"{mpix} | {_area_cells(r['area'])} |")
     lines += ["", "How each frame's cycles were measured (exact against the golden model in "
@@ -225,12 +226,21 @@ def markdown(rows, info, skipped) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write(rows, skipped):
+def write(rows, skipped, name="video_rate"):
     info = machine_info()
     text = markdown(rows, info, skipped)
-    print(write_result("video_rate", text, {"machine": info, "video": list(VIDEO),
+    print(write_result(name, text, {"machine": info, "video": list(VIDEO),
                                             "rows": rows, "skipped": skipped}))
     return text
+
+
+def selected_models(names=None) -> tuple[list, str]:
+    """The ``MODELS`` named (all when ``names`` is empty) and the result file they go to:
+    ``video_rate`` for all, ``video_rate_<name>[_<name>...]`` for a subset."""
+    if not names or set(names) == {spec.name for spec in MODELS}:
+        return list(MODELS), "video_rate"
+    specs = [spec for spec in MODELS if spec.name in names]
+    return specs, "_".join(["video_rate"] + [spec.name for spec in specs])
 
 
 def main(argv=None):
@@ -238,11 +248,15 @@ def main(argv=None):
     parser.add_argument("--tiles", type=int, default=4,
                         help="tiles of the tiled design measured in the harness (default 4)")
     parser.add_argument("--no-area", action="store_true", help="skip the yosys synthesis")
+    parser.add_argument("--models", nargs="+", metavar="NAME", choices=[s.name for s in MODELS],
+                        help="recipe stems to measure (default: all); written to "
+                             "results/video_rate_<names>")
     args = parser.parse_args(argv)
+    specs, result = selected_models(args.models)
     rows, skipped = [], []
     with tempfile.TemporaryDirectory(prefix="video_rate_") as tmp:
         designs = []
-        for spec in MODELS:
+        for spec in specs:
             if not spec.config.is_file():
                 skipped.append(f"{spec.config.relative_to(REPO_ROOT)} is not in the repository: "
                                "that model is not measured")
@@ -251,14 +265,14 @@ def main(argv=None):
             rows += model_rows
             designs += model_designs
         # cycles first (written as soon as measured), then the slower synthesis
-        write(rows, skipped + ([] if args.no_area else ["area: synthesis in progress"]))
+        write(rows, skipped + ([] if args.no_area else ["area: synthesis in progress"]), result)
         if not args.no_area:
             synthesized = {}
             for row, design in zip(rows, designs):
                 row["area"] = area_and_levels(design, synthesized)
                 print(f"  area of {row['model']}, {row['design']}: "
                       f"{row['area']['synthesis_seconds']:.0f} s")
-            print(write(rows, skipped))
+            print(write(rows, skipped, result))
 
 
 if __name__ == "__main__":

@@ -39,12 +39,13 @@ def instance_areas(design: Design, jobs: int = 2) -> dict:
     unique = {_synthesis_key(inst): inst for inst in design.instances}
     with ThreadPoolExecutor(jobs) as pool:
         areas = dict(zip(unique, pool.map(
-            lambda inst: _area_and_timing(inst.sources, inst.module, inst.parameters),
+            lambda inst: area_and_timing(inst.sources, inst.module, inst.parameters),
             unique.values())))
     return {inst.name: areas[_synthesis_key(inst)] for inst in design.instances}
 
 
-def _area_and_timing(sources, module, parameters) -> dict:
+def area_and_timing(sources, module, parameters) -> dict:
+    """Resource counts and ``hw.area.timing_proxy`` keys of one netlist, in one dict."""
     area, timing = synth_area_and_timing(sources, module, parameters)
     return {**area, **timing}
 
