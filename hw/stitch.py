@@ -90,13 +90,28 @@ class Design:
 
 def _window_fill_pixels(op, frame: Frame):
     """Pixels a sliding window reads before its first window on the widest frame:
-    (KH-1) rows + KW pixels."""
+    (KH-1) rows + KW pixels. At full rate this is also the cycles it lags, padding
+    included: the padding it reads takes a cycle per word like its input."""
     kh, kw = op.get_nodeattr("ConvKernelDim")
     return (kh - 1) * frame.layer_max_width(op.get_nodeattr("IFMDim")) + kw
 
 
+def _window_lead_pixels(model: ModelWrapper, node, frame: Frame):
+    """Input pixels that must enter before a sliding window's first window: its fill,
+    less the top rows and left pixels an FMPadding right before it generates itself (a
+    3x3 window after 1 pixel of padding waits for one row + 2 pixels of input, not
+    2 rows + 3). The padding of the rows in between stays counted as input and rows are
+    max-width rows: an upper bound at any run-time width, as a deadlock bound needs."""
+    op = getCustomOp(node)
+    padding = model.find_producer(node.input[0])
+    top, left = (getCustomOp(padding).get_nodeattr("Padding")[:2]
+                 if padding is not None and op_kind(padding) == "FMPadding" else (0, 0))
+    return _window_fill_pixels(op, frame) - \
+        top * frame.layer_max_width(op.get_nodeattr("IFMDim")) - left
+
+
 def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None = None,
-                     slack_pixels: int = SKIP_SLACK_PIXELS) -> dict:
+                     slack_pixels: int = SKIP_SLACK_PIXELS, input_lead: bool = False) -> dict:
     """FIFO depth (words) for the shorter input of every add: tensor -> depth.
 
     A tensor's lead is how many input pixels must enter before its first pixel can
@@ -104,7 +119,9 @@ def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None
     short input of an add buffers the difference of the two leads, plus ``slack_pixels``,
     in the words of the FIFO's stream
     (0: the deadlock minimum). Rows are those of the widest LR frame, ``max_width``
-    pixels (default: the graph's width).
+    pixels (default: the graph's width). ``input_lead``: count only the input pixels a
+    window waits for, not the padding before it generates (the deadlock minimum; at full
+    rate the padding takes cycles like input, and a FIFO of that depth slows the frame).
     """
     frame = Frame.of(model, max_width)
     lead = {t.name: 0 for t in model.graph.input}
@@ -112,8 +129,9 @@ def skip_fifo_depths(model: ModelWrapper, instances: dict, max_width: int | None
     for node in topological_nodes(model.graph):
         inputs = [lead[t] for t in node.input if t in lead]
         base = max(inputs, default=0)
-        step = _window_fill_pixels(getCustomOp(node), frame) \
-            if op_kind(node) == "ConvolutionInputGenerator" else 1
+        step = 1 if op_kind(node) != "ConvolutionInputGenerator" else \
+            _window_lead_pixels(model, node, frame) if input_lead else \
+            _window_fill_pixels(getCustomOp(node), frame)
         for tensor in node.output:
             lead[tensor] = base + step
         if op_kind(node) == "ElementwiseAdd":

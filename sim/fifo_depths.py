@@ -12,7 +12,8 @@
    Only deep branch FIFOs (the default) are also measured on two frames at full rate,
    where a split's branches drift apart at the frame boundary.
 3. Depth = peak + MARGIN_WORDS, never below the deadlock minimum (the skip FIFOs' lead
-   difference, ``skip_fifo_depths`` without slack) nor DEFAULT_FIFO_DEPTH.
+   difference in input pixels, ``skip_fifo_depths`` without slack, the padding a
+   window's FMPadding generates not counted) nor DEFAULT_FIFO_DEPTH.
 4. Rebuild with those depths and re-run two frames at full input rate: exact against the
    golden model, no deadlock, and the frame interval of the deep build.
 
@@ -138,7 +139,7 @@ def size_fifos(model: ModelWrapper, build_dir: Path, max_width: int,
     peaks = _peaks(deep_design, paced) if deep == "all" else \
         {t: max(p, q) for (t, p), q in zip(_peaks(deep_design, paced).items(),
                                            _peaks(deep_design, deep_stats).values())}
-    minimum = skip_fifo_depths(model, layers, max_width, slack_pixels=0)
+    minimum = skip_fifo_depths(model, layers, max_width, slack_pixels=0, input_lead=True)
     depths = {**probe.fifo_depths,
               **{t: max(peaks[t] + MARGIN_WORDS, minimum.get(t, 0), DEFAULT_FIFO_DEPTH)
                  for t in sized_streams}}
