@@ -34,8 +34,6 @@ from hw.stream import StreamFormat
 TEMPLATE_DIR = Path(__file__).resolve().parent / "templates"
 # the top level's video edges (AXI4-Stream video convention, frame size at run time)
 EDGE_SOURCES = (RTL_DIR / "video_frame_in.sv", RTL_DIR / "video_frame_out.sv")
-# video_frame_in.sv's sticky status bits
-STATUS_BITS = {"missing_sof": 0, "bad_tlast": 1, "early_sof": 2, "bad_size": 3}
 DEFAULT_FIFO_DEPTH = 2
 # pixels of slack on a skip FIFO beyond the long branch's window fill: the pixel each
 # layer of the branch may hold, rounded up generously
