@@ -64,8 +64,10 @@ def measure_layer(kind: str, fold: str, layer, old_sources: list[Path] | None,
     ``old_sources``, BEFORE_COMMIT's."""
     rows = [{"kind": kind, "fold": fold, "rtl": "now", **timed(layer.sources, layer.name)}]
     if old_sources is not None:
-        # the old core has no output queue; same weights, thresholds and ports
-        parameters = {k: v for k, v in layer.parameters.items() if k != "OUT_QUEUE_DEPTH"}
+        # the old core has no output queue nor paired products; same weights, thresholds
+        # and ports
+        parameters = {k: v for k, v in layer.parameters.items()
+                      if k not in ("OUT_QUEUE_DEPTH", "PACK_PAIRS")}
         wrapper = write_wrapper(layer.sources[-1].with_name(f"{layer.name}_before.sv"),
                                 layer.name, core, parameters, layer.in_stream,
                                 layer.out_stream, header("benchmarks/timing.py", layer.name,

@@ -54,8 +54,8 @@ def test_mul_pair_products_exact(in_bits, in_signed, weight_bits, simulator, tmp
 
 
 @pytest.mark.skipif(not yosys_available(), reason="yosys is not installed")
-@pytest.mark.parametrize(("in_bits", "in_signed", "weight_bits"),
-                         [(8, False, 8), (8, True, 8), (17, False, 3), (9, False, 8), (18, False, 2)])
+@pytest.mark.parametrize(("in_bits", "in_signed", "weight_bits"), [
+    (8, False, 8), (8, True, 8), (17, False, 3), (9, False, 8), (18, False, 2)])
 def test_one_dsp_without_luts_where_it_fits(in_bits, in_signed, weight_bits):
     """The pre-adder limit (8-bit inputs: up to 8-bit weights) and the B port limit
     (17-bit unsigned inputs), each from both sides."""
