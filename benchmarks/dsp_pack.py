@@ -5,8 +5,8 @@ per product, yosys area and timing proxy.
     python -m benchmarks.dsp_pack --render   (table from the committed JSON)
 
 The tail MVAU of ``benchmarks.timing`` (MW 72, MH 4, int8 x int8, random weights) at
-its even-PE folds, synthesized out of context (yosys 0.23 ``synth_xilinx``, xc7) twice
-with the same weights: **paired**, as ``hw/mvau.py`` generates it (PACK_PAIRS: lanes 2q
+even-PE folds (``benchmarks.timing``'s two and SIMD 1, where no adder tree follows),
+synthesized out of context (yosys 0.23 ``synth_xilinx``, xc7) twice with the same weights: **paired**, as ``hw/mvau.py`` generates it (PACK_PAIRS: lanes 2q
 and 2q+1 share ``hw/rtl/mul_pair.sv``, both products of one DSP48E1 with the low
 product's sign corrected inside the DSP), and **single**, PACK_PAIRS forced off (one
 DSP48E1 per product). Writes ``results/dsp_pack.md/.json``.
@@ -22,7 +22,7 @@ from hw import mvau
 from hw.area_report import TARGET_LUT_LEVELS
 from hw.codegen import header, write_wrapper
 
-FOLDS = ((24, 2), (72, 4))
+FOLDS = ((1, 4), (24, 2), (72, 4))
 COLUMNS = ("LUT", "LUTRAM", "FF", "CARRY4", "DSP48E1", "lut_levels")
 
 
@@ -76,13 +76,16 @@ def markdown(data) -> str:
                      f"LUT {paired['LUT'] - single['LUT']:+d}, "
                      f"FF {paired['FF'] - single['FF']:+d}, "
                      f"LUT levels {single['lut_levels']} -> {paired['lut_levels']}.")
-    lines += ["", "Where the LUTs go: yosys puts the adder tree's first level of the single rows "
-              "into the DSP48E1 post-adders (a product pair summed through the PCOUT -> PCIN "
-              "cascade); a paired DSP's post-adder adds the low product's sign correction and "
-              "its two products leave it apart, so that level is in LUTs (yosys maps it to "
-              "LUT6/MUXF7 logic taking bits of four products at once, the LUT6 and MUXF7 the "
-              "paired rows add). int8 x int8 leaves no guard bit in the 25-bit pre-adder to "
-              "sum pairs inside the DSP too.", ""]
+    lines += ["", "Where the LUTs go: the sign correction itself takes none (`mul_pair` alone is "
+              "one DSP48E1, no LUT, no FF). But yosys puts an adder after each single product "
+              "into its DSP48E1's post-adder: the adder tree's first level (a product pair "
+              "summed through the PCOUT -> PCIN cascade) or, at SIMD 1, the accumulator (P "
+              "fed back, the accumulator register in P). A paired DSP's post-adder adds the "
+              "low product's sign correction and its two products leave it apart, so those "
+              "adders are in LUTs (and at SIMD 1 the accumulator registers in FFs); yosys maps "
+              "the tree's first two levels to LUT6/MUXF7 logic taking bits of four products "
+              "at once. int8 x int8 leaves no guard bit in the 25-bit pre-adder to sum or "
+              "accumulate pairs inside the DSP.", ""]
     return "\n".join(lines)
 
 
