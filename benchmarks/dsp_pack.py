@@ -6,10 +6,11 @@ per product, yosys area and timing proxy.
 
 The tail MVAU of ``benchmarks.timing`` (MW 72, MH 4, int8 x int8, random weights) at
 even-PE folds (``benchmarks.timing``'s two and SIMD 1, where no adder tree follows),
-synthesized out of context (yosys 0.23 ``synth_xilinx``, xc7) twice with the same weights: **paired**, as ``hw/mvau.py`` generates it (PACK_PAIRS: lanes 2q
-and 2q+1 share ``hw/rtl/mul_pair.sv``, both products of one DSP48E1 with the low
-product's sign corrected inside the DSP), and **single**, PACK_PAIRS forced off (one
-DSP48E1 per product). Writes ``results/dsp_pack.md/.json``.
+synthesized out of context (yosys 0.23 ``synth_xilinx``, xc7) twice with the same
+weights: **paired**, as ``hw/mvau.py`` generates it (PACK_PAIRS: lanes 2q and 2q+1 share
+``hw/rtl/mul_pair.sv``, both products of one DSP48E1 with the low product's sign
+corrected inside the DSP), and **single**, PACK_PAIRS forced off (one DSP48E1 per
+product). Writes ``results/dsp_pack.md/.json``.
 """
 import argparse
 import json
