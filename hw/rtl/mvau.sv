@@ -10,10 +10,10 @@
 // stream and stores it; the other MH/PE - 1 folds reuse the stored copy, so a
 // vector takes (MW/SIMD)*(MH/PE) cycles, back to back with the next one.
 // Pipeline: issue -> weight/input read -> dot product [BINARY: the XNOR-popcount
-// tree's registers (xnor_popcount); integer: the product register and the adder tree's
-// registers (adder_tree)] -> accumulate (reading search stage 0) -> the other
-// ceil(log2(T + 1)) - 1 threshold-search stages (multithreshold, none when T == 0) ->
-// output queue.
+// tree's registers (xnor_popcount); integer: the product register (with PACK_PAIRS,
+// mul_pair's) and the adder tree's registers (adder_tree)] -> accumulate (reading
+// search stage 0) -> the other ceil(log2(T + 1)) - 1 threshold-search stages
+// (multithreshold, none when T == 0) -> output queue.
 //
 // The pipeline never stalls, so no enable reaches its registers: a word is issued only
 // while the output queue (credit_queue) has a slot for its output, if it finishes one.
@@ -34,6 +34,9 @@ module mvau #(
   parameter WEIGHT_FILE = "",     // $readmemh: word nf*SF + sf, lane p at [p*SIMD*WB], input s at [s*WB]
   parameter THRESHOLD_PREFIX = "",       // search stage memories, see multithreshold
   parameter int DOT_LEVELS_PER_REG = 2,  // popcount counter / adder levels per pipeline register
+  parameter bit PACK_PAIRS = 0,          // integer, PE even: lanes 2q and 2q+1 share one
+                                         // multiplier per input (mul_pair; hw/mvau.py sets
+                                         // it where the pair fits one DSP48E1)
   parameter int OUT_QUEUE_DEPTH = 8      // output queue words: >= pipeline latency + 1 keeps the
                                          // full rate (hw/mvau.py sizes it)
 ) (
@@ -56,6 +59,7 @@ module mvau #(
   localparam int LANE_W_BITS = SIMD * WB;
 
   initial if (MW % SIMD != 0 || MH % PE != 0) $fatal(1, "mvau: SIMD must divide MW and PE must divide MH");
+  initial if (PACK_PAIRS && (BINARY || PE % 2 != 0)) $fatal(1, "mvau: PACK_PAIRS needs integers and an even PE");
 
   // One integer lane's product, exact in PROD_BITS signed bits.
   function automatic logic signed [PROD_BITS-1:0] lane_product(input logic [IB-1:0] x,
@@ -135,7 +139,7 @@ module mvau #(
   end
 
   // ---- dot products: BINARY counts matching bits in xnor_popcount's pipelined tree;
-  // integers multiply into a product register (a DSP48E1's M register) and add in
+  // integers multiply into a product register (a DSP48E1's M or P register) and add in
   // adder_tree's pipelined tree. The read stage's valid and fold bits travel alongside.
   logic                      dot_valid, dot_first, dot_last;
   logic [NF_W-1:0]           dot_nf;
@@ -166,23 +170,39 @@ module mvau #(
       if (!ap_rst_n) product_tag <= '0;
       else product_tag <= {read_valid, read_first, read_last, read_nf};
     end
+    // products fit ACC_BITS: one product alone is a dot product of the layer
+    logic [PE*SIMD*ACC_BITS-1:0] products;  // lane p, input s at [(p*SIMD + s)*ACC_BITS]
+    for (genvar s = 0; s < SIMD; s++) begin : input_elem
+      if (PACK_PAIRS) begin : paired
+        for (genvar q = 0; q < PE / 2; q++) begin : pair
+          logic [IB+WB-1:0] low, high;  // lane 2q's product, lane 2q+1's
+          mul_pair #(.IB(IB), .IN_SIGNED(IN_SIGNED), .WB(WB)) mul (
+            .ap_clk(ap_clk), .a(read_x[s*IB +: IB]),
+            .w0(read_w[2*q*LANE_W_BITS + s*WB +: WB]),
+            .w1(read_w[(2*q+1)*LANE_W_BITS + s*WB +: WB]), .p0(low), .p1(high)
+          );
+          assign products[(2*q*SIMD + s)*ACC_BITS +: ACC_BITS] = ACC_BITS'($signed(low));
+          assign products[((2*q+1)*SIMD + s)*ACC_BITS +: ACC_BITS] = ACC_BITS'($signed(high));
+        end
+      end else begin : single
+        for (genvar p = 0; p < PE; p++) begin : lane
+          // a register of its own per product: yosys 0.23 packs one shared wide register
+          // into the M registers of several DSP48E1s wrongly (it dropped the multipliers)
+          logic [ACC_BITS-1:0] product_q;
+          always_ff @(posedge ap_clk)
+            product_q <= ACC_BITS'(lane_product(read_x[s*IB +: IB],
+                                                read_w[p*LANE_W_BITS + s*WB +: WB]));
+          assign products[(p*SIMD + s)*ACC_BITS +: ACC_BITS] = product_q;
+        end
+      end
+    end
     for (genvar p = 0; p < PE; p++) begin : lane
-      // products fit ACC_BITS: one product alone is a dot product of the layer
-      logic [SIMD*ACC_BITS-1:0] products;  // input s at [s*ACC_BITS]
       logic [ACC_BITS-1:0]      lane_sum;
       logic [TAG_BITS-1:0]      in_tag, tag;  // the control bits: lane 0's
-      for (genvar s = 0; s < SIMD; s++) begin : product
-        // a register of its own per product: yosys 0.23 packs one shared wide register
-        // into the M registers of several DSP48E1s wrongly (it dropped the multipliers)
-        logic [ACC_BITS-1:0] product_q;
-        always_ff @(posedge ap_clk)
-          product_q <= ACC_BITS'(lane_product(read_x[s*IB +: IB],
-                                              read_w[p*LANE_W_BITS + s*WB +: WB]));
-        assign products[s*ACC_BITS +: ACC_BITS] = product_q;
-      end
       adder_tree #(.N(SIMD), .W(ACC_BITS), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
                    .TAG_BITS(TAG_BITS)) tree (
-        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .values(products), .in_tag(in_tag),
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n),
+        .values(products[p*SIMD*ACC_BITS +: SIMD*ACC_BITS]), .in_tag(in_tag),
         .sum(lane_sum), .out_tag(tag)
       );
       assign dot[p*ACC_BITS +: ACC_BITS] = lane_sum;
