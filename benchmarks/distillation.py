@@ -1,6 +1,6 @@
 """Distillation: the co-designed model trained with and without a larger teacher, same budget.
 
-    python -m benchmarks.distillation --iters 3000 --teacher-iters 2000
+    python -m benchmarks.distillation --iters 2000 --teacher-iters 2000
 
 Trains the teacher (``--teacher-config``, default ``configs/bench_x2.yaml``: the 32-channel,
 4-block binary model) for ``--teacher-iters``, or reuses its run when present, then the
@@ -83,7 +83,7 @@ def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--config", default="configs/pynq_z2_1080p60_x2.yaml",
                         help="the student: the model to distill into")
-    parser.add_argument("--iters", type=positive_int, default=3000,
+    parser.add_argument("--iters", type=positive_int, default=2000,
                         help="iterations of every student variant")
     parser.add_argument("--teacher-config", default="configs/bench_x2.yaml")
     parser.add_argument("--teacher-iters", type=positive_int, default=2000)

@@ -201,7 +201,8 @@ def test_loading_the_teacher_draws_no_random_numbers(tmp_path, wide_teacher):
 
 
 @pytest.mark.parametrize("distill, key, message", [
-    ({"features": "dbt"}, "train.distill.features", "(8, 16, 16), model block 0 (4, 16, 16)"),
+    ({"features": "dbt"}, "train.distill.features",
+     "teacher block 1 (8, 16, 16) and model block 0 (4, 16, 16) differ"),
     ({"beta": 0.0}, "train.distill.beta", "teaches nothing"),
     ({"output_weight": -1.0}, "train.distill.output_weight", "at least 0.0"),
     ({"features": "channels"}, "train.distill.features", "must be one of"),

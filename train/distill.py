@@ -127,14 +127,13 @@ class Distiller:
         stride = teacher_blocks // student_blocks
         for k, (t, s) in enumerate(zip(matched(teacher_features, student_blocks),
                                        student_features)):
-            shapes = [tuple(attention_map(f, self.spatial).shape[1:]) for f in (t, s)]
-            if shapes[0] != shapes[1]:
+            sizes = [attention_map(f, self.spatial).shape[1] for f in (t, s)]
+            if sizes[0] != sizes[1]:
+                hint = "" if self.spatial else "; 'spatial' sums the channels"
                 raise ConfigError(
-                    f"{KEY}.features: teacher block {(k + 1) * stride - 1} gives "
-                    f"{tuple(t.shape[1:])}, model block {k} {tuple(s.shape[1:])}; "
-                    f"'{'spatial' if self.spatial else 'dbt'}' compares maps of "
-                    f"{shapes[0]} and {shapes[1]} elements"
-                    + ("" if self.spatial else " (features: spatial sums the channels)"))
+                    f"{KEY}.features: the maps of teacher block {(k + 1) * stride - 1} "
+                    f"{tuple(t.shape[1:])} and model block {k} {tuple(s.shape[1:])} differ "
+                    f"({sizes[0]} vs {sizes[1]} elements){hint}")
 
     def __call__(self, student, lr_batch, forward=None):
         """(student output, beta * L_feat + output_weight * L_out) for one batch; ``forward``
