@@ -12,12 +12,10 @@ Needs ../shared/data.
 import argparse
 from pathlib import Path
 
-from benchmarks.common import RESULTS_DIR, machine_info, machine_line, write_result
-from benchmarks.quality_budget import budget_overrides, read_curve, summary_rows
-from train.checkpoint import load_model
-from train.config import REPO_ROOT, load_config, run_dir
-from train.evaluate import DEFAULT_TEST_SETS, evaluate_model
-from train.train import train
+from benchmarks.common import machine_info, machine_line, write_result
+from benchmarks.quality_budget import train_and_evaluate
+from train.config import REPO_ROOT, load_config
+from train.evaluate import DEFAULT_TEST_SETS
 
 # name -> (binarize, distilled, what it is); the paper's x2 ablation rows are these four
 VARIANTS = {
@@ -29,18 +27,6 @@ VARIANTS = {
 TEACHER = "float_twin"
 
 
-def train_and_evaluate(config_path, name, overrides, iters, out_root):
-    config = load_config(config_path, {"name": f"frb_ablation_{name}", "out_root": str(out_root),
-                                       **budget_overrides(iters), **overrides})
-    # an interrupted run resumes; a finished one only re-evaluates
-    train(config, resume=(run_dir(config) / "last.pth").is_file())
-    minutes = read_curve(run_dir(config) / "val_log.csv")[0][-1]
-    model = load_model(run_dir(config) / "best.pth")
-    means = summary_rows(evaluate_model(model, DEFAULT_TEST_SETS,
-                                        RESULTS_DIR / f"frb_ablation_{name}_eval", crops=False))
-    return run_dir(config) / "best.pth", {"minutes": minutes, **means}
-
-
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--scale", type=int, choices=(2, 4), default=2)
@@ -49,16 +35,16 @@ def main(argv=None):
     args = parser.parse_args(argv)
     out_root = Path(args.out).resolve()
     configs = REPO_ROOT / "configs"
-    teacher_ckpt, teacher = train_and_evaluate(
-        configs / f"frbc_fp_x{args.scale}_cpu.yaml", TEACHER, {}, args.iters, out_root)
+    teacher_run, teacher = train_and_evaluate(
+        configs / f"frbc_fp_x{args.scale}_cpu.yaml", {"name": f"frb_ablation_{TEACHER}"},
+        args.iters, out_root)
     results = {TEACHER: teacher}
     binary_config = configs / f"frbc_x{args.scale}_cpu.yaml"
     model_opt = load_config(binary_config)["model"]
     for name, (binarize, distilled, _) in VARIANTS.items():
-        overrides = {"model": {**model_opt, "binarize": binarize},
-                     "train.distill.teacher": str(teacher_ckpt) if distilled else None}
-        results[name] = train_and_evaluate(binary_config, name, overrides, args.iters,
-                                           out_root)[1]
+        overrides = {"name": f"frb_ablation_{name}", "model": {**model_opt, "binarize": binarize},
+                     "train.distill.teacher": str(teacher_run / "best.pth") if distilled else None}
+        results[name] = train_and_evaluate(binary_config, overrides, args.iters, out_root)[1]
     info = machine_info()
     described = {TEACHER: "float twin (binarize: none), the DBT teacher",
                  **{name: v[2] for name, v in VARIANTS.items()}}

@@ -79,7 +79,22 @@ def summary_rows(rows):
     return {name: {k: sum(r[k] for r in rs) / len(rs) for k in keys} for name, rs in by_set.items()}
 
 
-def _validation_text(config):
+def train_and_evaluate(config_path, overrides, iters, out_root):
+    """Train ``config_path`` with ``overrides`` for ``iters`` (cosine schedule; an interrupted
+    run resumes, a finished one is only evaluated), then evaluate its best.pth on the test
+    sets into ``results/<name>_eval``: (run folder, {"minutes": training minutes, <set>:
+    mean bicubic and model PSNR/SSIM})."""
+    config = load_config(config_path, {"out_root": str(out_root), **budget_overrides(iters),
+                                       **overrides})
+    train(config, resume=(run_dir(config) / "last.pth").is_file())
+    minutes = read_curve(run_dir(config) / "val_log.csv")[0][-1]
+    model = load_model(run_dir(config) / "best.pth")
+    means = summary_rows(evaluate_model(model, DEFAULT_TEST_SETS,
+                                        RESULTS_DIR / f"{config['name']}_eval", crops=False))
+    return run_dir(config), {"minutes": minutes, **means}
+
+
+def validation_text(config):
     val = config["data"]["val"]
     if val["folder"] is not None:
         return f"folder {repo_relative(val['folder'])}"
@@ -126,7 +141,7 @@ def main(argv=None):
         f"{config['color']}); {summary['iters']} iterations"
         + (f" ({step_seconds:.3f} s/step measured first)" if step_seconds else "")
         + f" in {train_minutes:.1f} min including validation.",
-        f"best.pth chosen on the validation split ({_validation_text(config)}); Set5 and "
+        f"best.pth chosen on the validation split ({validation_text(config)}); Set5 and "
         "Set14 are only tested. Protocol: Y channel (BT.601), `scale` border pixels "
         "shaved, HR modcropped.",
         "",

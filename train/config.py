@@ -83,9 +83,11 @@ SCHEMA = {
         "ckpt_every": _positive_int(None, nullable=True),  # null: train.iters
         "log_every": _positive_int(50),
         "grad_clip": Field(float, None, minimum=0.0, nullable=True),
-        "distill": {  # DBT (train/distill.py): on when teacher names a float twin checkpoint
+        "distill": {  # train/distill.py: on when teacher names a trained checkpoint
             "teacher": Field(str, None, nullable=True),
-            "beta": Field(float, 1e-4, minimum=0.0),
+            "beta": Field(float, 1e-4, minimum=0.0),  # feature (DBT) term
+            "features": Field(str, "dbt", choices=("dbt", "spatial")),
+            "output_weight": Field(float, 0.0, minimum=0.0),  # L1 to the teacher's output
         },
     },
     "out_root": Field(str, "runs"),
