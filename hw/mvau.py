@@ -27,6 +27,9 @@ ADDER_LEVELS_PER_REG = 2
 # change (one weight word, SF*NF == 1) is the constant style: shift-adds of each weight's
 # canonical signed digits, no multiplier and no weight operand
 RES_TYPES = {"dsp": 0, "lut": 1, "constant": 2}
+# layer kind (the area report's, the cost model's) of an integer MVAU per product style
+INT_KINDS = {"dsp": "integer MVAU", "lut": "integer MVAU (LUT)",
+             "constant": "integer MVAU (constant)"}
 # mvau.sv's constant-term fields: {used, negative, shift (6 bits), input (16 bits)}
 CONST_SHIFT_BITS, CONST_INPUT_BITS = 6, 16
 CONST_TERM_BITS = 2 + CONST_SHIFT_BITS + CONST_INPUT_BITS

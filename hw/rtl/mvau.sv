@@ -215,8 +215,8 @@ module mvau #(
         for (genvar j = 0; j < CONST_TERMS; j++) begin : digit
           localparam logic [CONST_TERM_BITS-1:0] TERM =
               CONST_TERM_TABLE[(p*CONST_TERMS + j)*CONST_TERM_BITS +: CONST_TERM_BITS];
-          localparam int S = int'(TERM[CONST_INPUT_BITS-1:0]);
-          localparam int SHIFT = int'(TERM[CONST_INPUT_BITS +: CONST_SHIFT_BITS]);
+          localparam int S = 32'(TERM[CONST_INPUT_BITS-1:0]);
+          localparam int SHIFT = 32'(TERM[CONST_INPUT_BITS +: CONST_SHIFT_BITS]);
           if (TERM[CONST_TERM_BITS-1] && S < SIMD) begin : used
             logic [ACC_BITS-1:0] x;
             assign x = ACC_BITS'($signed(x_wide[S*PROD_BITS +: PROD_BITS]));
