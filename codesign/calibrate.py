@@ -15,12 +15,11 @@ import tempfile
 from pathlib import Path
 
 import torch
-from qonnx.custom_op.registry import getCustomOp
 
 from export.build import ExportConfig, export_model
 from hw.artifacts import DATAFLOW_FILE
 from hw.cost_model import CALIBRATION_FILE, calibrate, error_table
-from hw.res_type import integer_mvaus
+from hw.res_type import with_res_type
 from train.archs import build_model
 from train.cli import read_onnx
 
@@ -48,12 +47,6 @@ def calibration_graphs(work: Path, width: int) -> list:
         graphs.append(with_res_type(read_onnx(out / DATAFLOW_FILE), "lut"))
     return graphs
 
-
-def with_res_type(model, res_type: str):
-    """``model`` with every integer MVAU's resType set to ``res_type``."""
-    for node in integer_mvaus(model):
-        getCustomOp(node).set_nodeattr("resType", res_type)
-    return model
 
 
 def main(argv=None):

@@ -21,6 +21,13 @@ def integer_mvaus(model) -> list:
             and not getCustomOp(node).get_nodeattr("binaryXnorMode")]
 
 
+def with_res_type(model, res_type: str):
+    """``model`` with every integer MVAU's resType set to ``res_type`` (in place)."""
+    for node in integer_mvaus(model):
+        getCustomOp(node).set_nodeattr("resType", res_type)
+    return model
+
+
 def dsp_lanes(node) -> int:
     """DSP48E1s of an integer MVAU with DSP products: one per SIMD*PE lane."""
     op = getCustomOp(node)

@@ -11,7 +11,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from export.build import DATAFLOW_FILE, ExportConfig, export_model
 from hw.graph_layers import UnsupportedLayerError
-from hw.res_type import SetResType
+from hw.res_type import SetResType, with_res_type
 from hw.set_folding import SetFolding
 from hw.stitch import SKIP_SLACK_PIXELS, skip_fifo_depths, split_fifo_depths, stitch
 from sim.accelerator import cosimulate, main, real_tiles, run_whole_frame
@@ -159,9 +159,9 @@ def y_x2_unfolded(tmp_path_factory):
 @pytest.mark.parametrize(("graph", "kind"), [("y_x2_parallel", "integer MVAU (LUT)"),
                                              ("y_x2_unfolded", "integer MVAU (constant)")])
 def test_integer_products_in_luts_are_exact_in_rtl(graph, kind, request):
-    """resType "lut" on every integer MVAU (a DSP budget of 0): folded layers add the
-    weight bits' shift-adds, fully unfolded ones their constant weights' signed digits."""
-    model = request.getfixturevalue(graph).transform(SetResType(0))
+    """resType "lut" on every integer MVAU: folded layers add the weight bits'
+    shift-adds, fully unfolded ones their constant weights' signed digits."""
+    model = with_res_type(request.getfixturevalue(graph).transform(SetResType()), "lut")
     design = stitch(model, layer_dir(f"accel_{graph}_lut") / "rtl")
     assert {inst.kind for inst in design.instances if "integer" in inst.kind} == {kind}
     result = cosimulate(model, real_tiles(model), layer_dir(f"accel_{graph}_lut"),
