@@ -64,8 +64,10 @@ def measure_layer(kind: str, fold: str, layer, old_sources: list[Path] | None,
     ``old_sources``, BEFORE_COMMIT's."""
     rows = [{"kind": kind, "fold": fold, "rtl": "now", **timed(layer.sources, layer.name)}]
     if old_sources is not None:
-        # the old core has no output queue; same weights, thresholds and ports
-        parameters = {k: v for k, v in layer.parameters.items() if k != "OUT_QUEUE_DEPTH"}
+        # the old core has no output queue nor paired products; same weights, thresholds
+        # and ports
+        parameters = {k: v for k, v in layer.parameters.items()
+                      if k not in ("OUT_QUEUE_DEPTH", "PACK_PAIRS")}
         wrapper = write_wrapper(layer.sources[-1].with_name(f"{layer.name}_before.sv"),
                                 layer.name, core, parameters, layer.in_stream,
                                 layer.out_stream, header("benchmarks/timing.py", layer.name,
@@ -102,15 +104,17 @@ def binary_mvaus(work: Path, old: list[Path]) -> list[dict]:
                                      layer, old if fold in BINARY_BEFORE else None)]
 
 
-def int_mvaus(work: Path, old: list[Path]) -> list[dict]:
+def int8_mvau(name, rng, simd, pe, out_dir):
+    """The ``INT_MVAU`` tail layer, int8 x int8, no thresholds, random weights."""
     mw, mh = INT_MVAU
+    return generate_int_mvau(name, rng.integers(-128, 128, size=(mw, mh)), None,
+                             simd=simd, pe=pe, in_bits=8, in_signed=True, out_dir=out_dir)
 
-    def generate(name, rng, simd, pe, out_dir):
-        return generate_int_mvau(name, rng.integers(-128, 128, size=(mw, mh)), None,
-                                 simd=simd, pe=pe, in_bits=8, in_signed=True, out_dir=out_dir)
-    return [row for fold, layer in folded_mvaus(work, "int", INT_FOLDS, generate)
-            for row in measure_layer(f"int8 MVAU {mw}x{mh}", "{} x {}".format(*fold), layer,
-                                     old)]
+
+def int_mvaus(work: Path, old: list[Path]) -> list[dict]:
+    return [row for fold, layer in folded_mvaus(work, "int", INT_FOLDS, int8_mvau)
+            for row in measure_layer("int8 MVAU {}x{}".format(*INT_MVAU),
+                                     "{} x {}".format(*fold), layer, old)]
 
 
 def bicubic_skips(work: Path) -> list[dict]:

@@ -31,25 +31,19 @@ def row_words(in_w: int, channels: int, block: int, per_word: int) -> int:
 
 
 def expected_cycles(in_h: int, in_w: int, channels: int, block: int, simd: int,
-                    out_simd: int) -> int:
-    """Cycles of one frame, first input word to last output word, inclusive.
+                    out_simd: int, frames: int = 1) -> int:
+    """Cycles of ``frames`` frames streamed back to back, first input word to last output
+    word, inclusive.
 
     LR row r is written (``I`` cycles) while the S HR rows of row r-1 are read (``O``
     cycles) from the other half of the ping-pong buffer: the first row is written alone,
-    the last read alone, and the in_h - 1 row times between take the slower side.
+    the last read alone, and the row times between take the slower side. A frame's first
+    row is written while the previous frame's last row is read, so each further frame adds
+    in_h row times: the frame interval is ``expected_cycles(frames=2) - expected_cycles()``.
     """
     written = row_words(in_w, channels, block, simd)
     read = row_words(in_w, channels, block, out_simd)
-    return written + (in_h - 1) * max(written, read) + read + LATENCY
-
-
-def frame_interval(in_h: int, in_w: int, channels: int, block: int, simd: int,
-                   out_simd: int) -> int:
-    """Cycles between frames streamed back to back: a frame's first row is written while
-    the previous frame's last row is read, so each frame adds in_h row times of the slower
-    side (``expected_cycles`` less the faster side's row and the latency)."""
-    return in_h * max(row_words(in_w, channels, block, simd),
-                      row_words(in_w, channels, block, out_simd))
+    return written + (frames * in_h - 1) * max(written, read) + read + LATENCY
 
 
 def rtl_parameters(max_width: int, channels: int, block: int, simd: int, out_simd: int,

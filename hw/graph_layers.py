@@ -216,7 +216,9 @@ def _parallel_window(node, model, frame, dims, channels, simd, bits, kernel):
     return _spatial(node, model, frame, dims, sliding_window.PARALLEL_MODULE,
                     sliding_window.parallel_rtl_parameters(max_w, channels, bits, kernel),
                     sliding_window.PARALLEL_SOURCES, channels,
-                    sliding_window.parallel_expected_cycles, "ConvolutionInputGenerator",
+                    lambda h, w: sliding_window.expected_cycles(h, w, channels, channels, kernel,
+                                                                parallel_window=True),
+                    "ConvolutionInputGenerator",
                     out_per_word=sliding_window.window_elems(channels, kernel))
 
 

@@ -11,13 +11,13 @@ from hw.codegen import (
     Bits, GeneratedLayer, header, int_range, output_bits, search_stages,
     signed_bits, threshold_steps, write_memh, write_search_memories, write_wrapper,
 )
-from hw import credit_queue, xnor_popcount
+from hw import credit_queue, mul_pair, xnor_popcount
 from hw.folding import RTL_DIR, check_divides
 from hw.stream import StreamFormat
 
 CORE = "mvau"
 CORE_SOURCES = (RTL_DIR / "multithreshold.sv", *xnor_popcount.SOURCES, RTL_DIR / "adder_tree.sv",
-                *credit_queue.SOURCES, RTL_DIR / "mvau.sv")
+                *mul_pair.SOURCES, *credit_queue.SOURCES, RTL_DIR / "mvau.sv")
 # Adder levels between pipeline registers of an integer MVAU's dot product
 # (``adder_tree.sv``): one LUT level and a carry chain each.
 ADDER_LEVELS_PER_REG = 2
@@ -33,6 +33,12 @@ INT_KINDS = {"dsp": "integer MVAU", "lut": "integer MVAU (LUT)",
 # mvau.sv's constant-term fields: {used, negative, shift (6 bits), input (16 bits)}
 CONST_SHIFT_BITS, CONST_INPUT_BITS = 6, 16
 CONST_TERM_BITS = 2 + CONST_SHIFT_BITS + CONST_INPUT_BITS
+
+
+def packs_pairs(pe: int, in_bits: int, in_signed: bool, weight_bits: int) -> bool:
+    """Whether an integer MVAU multiplies its lanes in pairs (``mul_pair``, the RTL's
+    PACK_PAIRS): an even PE, and the pair fits one DSP48E1; otherwise a DSP per product."""
+    return pe % 2 == 0 and mul_pair.fits_one_dsp(in_bits, in_signed, weight_bits)
 
 
 def pipeline_latency(n_thresholds: int, dot_latency: int = 0) -> int:
@@ -249,6 +255,8 @@ def _generate(
         parameters.update(RES_TYPE=RES_TYPES[style], CONST_TERMS=terms[0],
                           CONST_TERM_TABLE=Bits(terms[1], pe * terms[0] * CONST_TERM_BITS),
                           CONST_OFFSET=Bits(terms[2], pe * acc_bits))
+        parameters["PACK_PAIRS"] = int(style == "dsp" and packs_pairs(
+            pe, in_stream.elem_bits, in_stream.signed, weight_elem_bits))
         int_dot = _int_dot_of(parameters)
     parameters["OUT_QUEUE_DEPTH"] = credit_queue.depth(
         layer_latency(mw, mh, simd, pe, parameters["T"], binary=binary, int_dot=int_dot))

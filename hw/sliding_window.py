@@ -33,13 +33,21 @@ def out_shape(in_h: int, in_w: int, kernel: int) -> tuple[int, int]:
     return in_h - kernel + 1, in_w - kernel + 1
 
 
-def expected_cycles(in_h: int, in_w: int, channels: int, simd: int, kernel: int) -> int:
-    """Cycles of one frame, first input word to last output word, inclusive.
+def expected_cycles(in_h: int, in_w: int, channels: int, simd: int, kernel,
+                    parallel_window: bool = False) -> int:
+    """Cycles of one frame, first input word to last output word, inclusive, without stalls;
+    ``kernel`` is K (folded) or (KH, KW) (parallel window, whose cycles do not depend on it).
 
-    The first window waits for its last word, (kernel-1) rows + kernel pixels into
-    the frame at one input word per cycle; after it every window word leaves in
-    its own cycle.
+    Folded (``sliding_window``): the first window waits for its last word, (kernel-1)
+    rows + kernel pixels into the frame at one input word per cycle; after it every
+    window word leaves in its own cycle.
+    Parallel window (``sliding_window_parallel``, whole pixels in, whole windows out): one
+    input pixel per cycle; every window leaves with the pixel completing it,
+    PARALLEL_LATENCY cycles after that pixel, and the frame's last pixel completes its
+    last window.
     """
+    if parallel_window:
+        return in_h * in_w + PARALLEL_LATENCY
     fold = channels // simd
     out_h, out_w = out_shape(in_h, in_w, kernel)
     fill = ((kernel - 1) * in_w + kernel) * fold
@@ -80,17 +88,6 @@ def window_elems(channels: int, kernel: tuple[int, int]) -> int:
     """Elements of one parallel-window output word: the whole KH x KW x channels window."""
     kh, kw = kernel
     return kh * kw * channels
-
-
-def parallel_expected_cycles(in_h: int, in_w: int) -> int:
-    """Cycles of one frame at run-time size in_h x in_w, first input word to last output
-    word, inclusive, without stalls.
-
-    One input pixel per cycle (in_h * in_w cycles); every window leaves with the pixel
-    completing it, PARALLEL_LATENCY cycles after that pixel, and the frame's last pixel
-    completes its last window.
-    """
-    return in_h * in_w + PARALLEL_LATENCY
 
 
 def parallel_rtl_parameters(max_w: int, channels: int, elem_bits: int,

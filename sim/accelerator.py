@@ -30,6 +30,9 @@ from train.data.datasets import photo_frame, real_frame
 
 TEST_MODULE = "sim.tb.accelerator_tb"
 DEFAULT_BUILD = REPO_ROOT / "sim_build" / "accelerator"
+# the cycle models' stated accuracy on a whole frame (the video-rate issue's target): the
+# measured frame interval within 2% of the modelled one
+CYCLE_TOLERANCE = 0.02
 
 
 @dataclass

@@ -278,7 +278,8 @@ def sliding_window_parallel_case(rng, in_h: int, in_w: int, channels: int, elem_
         sliding_window.parallel_rtl_parameters(max_w or in_w, channels, elem_bits, kernel),
         Stream(image, StreamFormat(elem_bits, channels)),
         Stream(im2col(image, kernel, (1, 1), (1, 1)), StreamFormat(elem_bits, window)),
-        sliding_window.parallel_expected_cycles(in_h, in_w), model,
+        sliding_window.expected_cycles(in_h, in_w, channels, channels, kernel,
+                                       parallel_window=True), model,
         ports=_size_ports(in_h, in_w))
 
 

@@ -3,6 +3,7 @@ import json
 import re
 
 from benchmarks.common import REPO_ROOT, RESULTS_DIR, repo_relative
+from benchmarks.dsp_pack import markdown as dsp_pack_markdown
 from benchmarks.srb_cost import markdown as srb_cost_markdown
 
 ABSOLUTE_PATH = re.compile(r'"/(work|tmp|root|home)/')
@@ -24,3 +25,8 @@ def test_committed_results_hold_no_absolute_paths():
 def test_srb_cost_table_renders_from_its_committed_json():
     data = json.loads((RESULTS_DIR / "srb_cost.json").read_text())
     assert srb_cost_markdown(data) == (RESULTS_DIR / "srb_cost.md").read_text()
+
+
+def test_dsp_pack_table_renders_from_its_committed_json():
+    data = json.loads((RESULTS_DIR / "dsp_pack.json").read_text())
+    assert dsp_pack_markdown(data) == (RESULTS_DIR / "dsp_pack.md").read_text()

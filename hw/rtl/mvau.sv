@@ -11,7 +11,7 @@
 // vector takes (MW/SIMD)*(MH/PE) cycles, back to back with the next one.
 // Pipeline: issue -> weight/input read -> dot product [BINARY: the XNOR-popcount
 // tree's registers (xnor_popcount); integer: the product stage (RES_TYPE: a DSP48E1's
-// product register, or the weight bits' shift-add tree and its register, or nothing for
+// product register (with PACK_PAIRS, mul_pair's), or the weight bits' shift-add tree and its register, or nothing for
 // constant weights) and the adder tree's registers (adder_tree)] -> accumulate (reading search stage 0) -> the other
 // ceil(log2(T + 1)) - 1 threshold-search stages (multithreshold, none when T == 0) ->
 // output queue.
@@ -47,6 +47,9 @@ module mvau #(
   parameter int CONST_TERMS = 1,
   parameter logic [PE*CONST_TERMS*24-1:0] CONST_TERM_TABLE = '0,
   parameter logic [PE*ACC_BITS-1:0] CONST_OFFSET = '0,
+  parameter bit PACK_PAIRS = 0,          // RES_DSP, PE even: lanes 2q and 2q+1 share one
+                                         // multiplier per input (mul_pair; hw/mvau.py sets
+                                         // it where the pair fits one DSP48E1)
   parameter int OUT_QUEUE_DEPTH = 8      // output queue words: >= pipeline latency + 1 keeps the
                                          // full rate (hw/mvau.py sizes it)
 ) (
@@ -76,6 +79,8 @@ module mvau #(
 
   initial if (MW % SIMD != 0 || MH % PE != 0) $fatal(1, "mvau: SIMD must divide MW and PE must divide MH");
   initial if (RES_TYPE == RES_CONSTANT && SF * NF != 1) $fatal(1, "mvau: RES_CONSTANT needs SF*NF == 1");
+  initial if (PACK_PAIRS && (BINARY || RES_TYPE != RES_DSP || PE % 2 != 0))
+    $fatal(1, "mvau: PACK_PAIRS needs integer DSP products and an even PE");
 
   // One integer lane's product, exact in PROD_BITS signed bits.
   function automatic logic signed [PROD_BITS-1:0] lane_product(input logic [IB-1:0] x,
@@ -205,6 +210,25 @@ module mvau #(
           PROD_BITS'($signed({IN_SIGNED && read_x[s*IB + IB-1], read_x[s*IB +: IB]}));
       assign x_negated[s*PROD_BITS +: PROD_BITS] = -x_wide[s*PROD_BITS +: PROD_BITS];
     end
+    // PACK_PAIRS: lanes 2q and 2q+1 multiply input s in one mul_pair (its P register is the
+    // product register); products fit ACC_BITS: one product alone is a dot product
+    logic [PE*SIMD*ACC_BITS-1:0] paired;  // lane p, input s at [(p*SIMD + s)*ACC_BITS]
+    if (PACK_PAIRS) begin : pairs
+      for (genvar s = 0; s < SIMD; s++) begin : input_elem
+        for (genvar q = 0; q < PE / 2; q++) begin : pair
+          logic [IB+WB-1:0] low, high;  // lane 2q's product, lane 2q+1's
+          mul_pair #(.IB(IB), .IN_SIGNED(IN_SIGNED), .WB(WB)) mul (
+            .ap_clk(ap_clk), .a(read_x[s*IB +: IB]),
+            .w0(read_w[2*q*LANE_W_BITS + s*WB +: WB]),
+            .w1(read_w[(2*q+1)*LANE_W_BITS + s*WB +: WB]), .p0(low), .p1(high)
+          );
+          assign paired[(2*q*SIMD + s)*ACC_BITS +: ACC_BITS] = ACC_BITS'($signed(low));
+          assign paired[((2*q+1)*SIMD + s)*ACC_BITS +: ACC_BITS] = ACC_BITS'($signed(high));
+        end
+      end
+    end else begin : no_pairs
+      assign paired = '0;
+    end
     for (genvar p = 0; p < PE; p++) begin : lane
       // every term fits ACC_BITS modulo 2**ACC_BITS, and so does the sum: one product
       // alone is a dot product of the layer
@@ -228,9 +252,9 @@ module mvau #(
         assign terms[CONST_TERMS*ACC_BITS +: ACC_BITS] = CONST_OFFSET[p*ACC_BITS +: ACC_BITS];
       end else begin : products
         for (genvar s = 0; s < SIMD; s++) begin : product
-          // a register of its own per product: yosys 0.23 packs one shared wide register
-          // into the M registers of several DSP48E1s wrongly (it dropped the multipliers)
-          logic [ACC_BITS-1:0] product_q;
+          // a register of its own per product (product_q): yosys 0.23 packs one shared wide
+          // register into the M registers of several DSP48E1s wrongly (it dropped the
+          // multipliers)
           logic [WB-1:0]       w;
           assign w = read_w[p*LANE_W_BITS + s*WB +: WB];
           if (RES_TYPE == RES_LUT) begin : shift_add
@@ -238,6 +262,7 @@ module mvau #(
             // yosys builds adders in LUTs and carry chains, never a DSP48E1
             logic [WB*PROD_BITS-1:0] partial;  // bit k's term at [k*PROD_BITS]
             logic [PROD_BITS-1:0]    shift_added;
+            logic [ACC_BITS-1:0]     product_q;
             for (genvar k = 0; k < WB; k++) begin : weight_bit
               logic [PROD_BITS-1:0] x;
               assign x = k == WB - 1 ? x_negated[s*PROD_BITS +: PROD_BITS]
@@ -250,11 +275,15 @@ module mvau #(
               .sum(shift_added), .out_tag()
             );
             always_ff @(posedge ap_clk) product_q <= ACC_BITS'($signed(shift_added));
+            assign terms[s*ACC_BITS +: ACC_BITS] = product_q;
+          end else if (PACK_PAIRS) begin : pair_product
+            assign terms[s*ACC_BITS +: ACC_BITS] = paired[(p*SIMD + s)*ACC_BITS +: ACC_BITS];
           end else begin : multiply
+            logic [ACC_BITS-1:0] product_q;
             always_ff @(posedge ap_clk)
               product_q <= ACC_BITS'(lane_product(read_x[s*IB +: IB], w));
+            assign terms[s*ACC_BITS +: ACC_BITS] = product_q;
           end
-          assign terms[s*ACC_BITS +: ACC_BITS] = product_q;
         end
       end
       adder_tree #(.N(TERMS), .W(ACC_BITS), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),

@@ -55,5 +55,5 @@ def test_cycles_follow_the_slower_side():
     # input-bound (SIMD 1): 40 words in, 20 out
     assert depth_to_space.expected_cycles(3, 10, 1, 2, 1, 2) == 40 + 2 * 40 + 20 + 2
     # back to back, a frame's first row goes in while the previous frame's last comes out
-    assert depth_to_space.frame_interval(3, 10, 1, 2, 4, 2) == 3 * 20
-    assert depth_to_space.frame_interval(3, 10, 1, 2, 1, 2) == 3 * 40
+    assert depth_to_space.expected_cycles(3, 10, 1, 2, 4, 2, frames=2) == 10 + 5 * 20 + 20 + 2
+    assert depth_to_space.expected_cycles(3, 10, 1, 2, 1, 2, frames=2) == 40 + 5 * 40 + 20 + 2

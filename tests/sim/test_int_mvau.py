@@ -4,7 +4,7 @@ signed-digit shift-adds (resType "lut" on a fully unfolded layer)."""
 import numpy as np
 import pytest
 
-from hw.mvau import constant_terms, csd_digits, generate_int_mvau, product_style
+from hw.mvau import constant_terms, csd_digits, generate_int_mvau, packs_pairs, product_style
 from sim.layer_cases import int_mvau_case
 from sim.runner import simulator_mark
 from sim.tb.layer_run import layer_dir
@@ -19,6 +19,8 @@ CONFIGS = {
     "head_like_uint8_t255": (9, 8, 1, 4, 8, False, 8, 255, 0),
     # weights in {-1, 0}: the sign bit's term alone
     "one_bit_weights_int3": (6, 4, 3, 2, 3, True, 1, None, 0),
+    # int8 x int8 at the pre-adder limit of a product pair in one DSP48E1
+    "pairs_int8_raw": (16, 6, 4, 2, 8, True, 8, None, 0),
     # the bicubic skip fully unfolded: a 25-input adder tree, odd sums at three levels
     "bicubic_like_unfolded": (25, 4, 25, 4, 8, False, 13, None, 0),
 }
@@ -73,6 +75,15 @@ def test_constant_terms_evaluate_to_the_dot_product():
                 value = int(x[term & 0xFFFF])
                 total += ((~value if (term >> 22) & 1 else value) << ((term >> 16) & 63)) & mask
         assert total & mask == int(x @ weights[:, p]) & mask
+
+
+def test_configs_cover_paired_and_single_products():
+    """Even PE with a pair fitting one DSP48E1 multiplies in pairs (mul_pair); odd PE and
+    the 13-bit bicubic weights one product per multiplier."""
+    paired = {name for name, (_, _, _, pe, ib, signed, wb, *_) in CONFIGS.items()
+              if packs_pairs(pe, ib, signed, wb)}
+    assert paired == {"full_fold_raw", "mid_fold_uint2_t1", "head_like_uint8_t255",
+                      "one_bit_weights_int3", "pairs_int8_raw"}
 
 
 def test_illegal_folding_names_layer_and_rule(tmp_path):

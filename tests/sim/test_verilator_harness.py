@@ -12,7 +12,7 @@ from hw import stream_fifo
 from hw.graph_layers import Port
 from hw.stitch import Design, skip_fifo_depths, stitch
 from hw.stream import StreamFormat
-from sim.accelerator import golden_frames, real_tiles
+from sim.accelerator import CYCLE_TOLERANCE, golden_frames, real_tiles
 from sim.device import SimulatedDevice
 from sim.harness import build_harness, run_frames
 from sim.runner import simulator_mark
@@ -29,8 +29,6 @@ WIDE_BITS = 72  # three 32-bit words in Verilator (VlWide<3>)
 # whole-frame build: LR rows up to MAX_WIDTH pixels; two run-time sizes, the larger last
 MAX_WIDTH = 40
 SIZES = ((12, 20), (20, 36))
-# measured frame interval vs the cycle model (slowest layer's cycles at the run-time size)
-CYCLE_TOLERANCE = 0.02
 
 
 @pytest.fixture(scope="module")
