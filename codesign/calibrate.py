@@ -5,7 +5,9 @@ width (the line buffers' width is the hardware's; the height changes no RTL), fo
 for a number of cycles per LR pixel at 200 MHz (the parallel window appears below 9),
 stitched, and up to ``--per-kind`` instances per layer kind (spread in size) are
 synthesized (``hw.cost_model.calibrate``); binary MVAUs above ``--max-lanes`` come from
-the committed popcount benchmark instead. Writes ``hw/cost_model_calibration.json``.
+the committed popcount benchmark instead. Each graph is also stitched with every integer
+MVAU's resType "lut" (LUT shift-add and constant products). ``--kinds`` measures only
+those kinds again, keeping the other samples. Writes ``hw/cost_model_calibration.json``.
 """
 import argparse
 import sys
@@ -17,6 +19,7 @@ import torch
 from export.build import ExportConfig, export_model
 from hw.artifacts import DATAFLOW_FILE
 from hw.cost_model import CALIBRATION_FILE, calibrate, error_table
+from hw.res_type import with_res_type
 from train.archs import build_model
 from train.cli import read_onnx
 
@@ -41,7 +44,9 @@ def calibration_graphs(work: Path, width: int) -> list:
         export_model(model, ExportConfig(out, FRAME_HEIGHT, width, fps, CLOCK_MHZ),
                      log=lambda *a: None)
         graphs.append(read_onnx(out / DATAFLOW_FILE))
+        graphs.append(with_res_type(read_onnx(out / DATAFLOW_FILE), "lut"))
     return graphs
+
 
 
 def main(argv=None):
@@ -51,10 +56,12 @@ def main(argv=None):
     parser.add_argument("--per-kind", type=int, default=6)
     parser.add_argument("--max-lanes", type=int, default=1200)
     parser.add_argument("--out", type=Path, default=CALIBRATION_FILE)
+    parser.add_argument("--kinds", nargs="+", metavar="KIND",
+                        help='only these layer kinds, e.g. "integer MVAU (LUT)" (default: all)')
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory(prefix="calibrate_") as work:
         samples = calibrate(calibration_graphs(Path(work), args.width), args.out,
-                            args.max_lanes, args.per_kind)
+                            args.max_lanes, args.per_kind, kinds=args.kinds)
     print(error_table(samples))
     return 0
 

@@ -4,8 +4,10 @@ quality after the space's training budget, exact through export.
 Hardware first, because it needs no training: the untrained model is exported at the
 target frame (the FINN graph's shapes are the frame's, so the cycle models see the
 real line lengths), folded by ``hw.set_folding.SetFolding`` for the target frame rate
-at the point's clock, stitched, and each layer's ``expected_cycles`` (``hw/<kind>.py``,
-through ``hw.graph_layers``) gives the frame interval: the slowest layer's cycles.
+at the point's clock, its integer MVAUs' products put in DSPs or LUTs for the device's
+DSP budget (``hw.res_type.SetResType``), stitched, and each layer's ``expected_cycles``
+(``hw/<kind>.py``, through ``hw.graph_layers``) gives the frame interval: the slowest
+layer's cycles.
 Resources come from ``hw.cost_model`` (an estimate calibrated against yosys).
 """
 import json
@@ -40,12 +42,14 @@ def quiet(*args, **kwargs):
     pass
 
 
-def hardware(torch_model, target, clock_mhz, work: Path) -> dict:
+def hardware(torch_model, target, clock_mhz, work: Path, dsp_budget: bool = True) -> dict:
     """Folding, cycles, frames/s and estimated resources of ``torch_model`` at the
-    target frame and frame rate at ``clock_mhz``."""
+    target frame and frame rate at ``clock_mhz``; ``dsp_budget`` False puts every
+    integer product in a DSP48E1 instead of fitting the target's DSP limit."""
     height, width = target.frame
+    budget = target.limits["DSP48E1"] if dsp_budget else None
     export_model(torch_model.eval(), ExportConfig(work / "target", height, width, target.fps,
-                                                  clock_mhz), log=quiet)
+                                                  clock_mhz, dsp_budget=budget), log=quiet)
     model = read_onnx(work / "target" / DATAFLOW_FILE)
     design = stitch(model, work / "rtl")
     bottleneck = design.bottleneck

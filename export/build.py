@@ -51,6 +51,7 @@ from finn.transformation.streamline.absorb import (AbsorbAddIntoMultiThreshold,
                                                    AbsorbMulIntoMultiThreshold)
 from finn.transformation.streamline.round_thresholds import RoundAndClipThresholds
 from finn.util.fpgadataflow import is_fpgadataflow_node
+from hw.res_type import SetResType
 from hw.set_folding import SetFolding
 from train.cli import UserError
 from train.registry import ConfigError
@@ -91,6 +92,7 @@ class ExportConfig:
     max_width: int = DEFAULT_MAX_WIDTH
     video_height: int | None = None
     video_width: int | None = None
+    dsp_budget: float | None = None  # DSP48E1s for integer MVAUs' products (None: no limit)
 
     def __post_init__(self):
         checks = ((self.frame_width <= self.max_width,
@@ -192,8 +194,10 @@ def check_hw_layers(model):
 
 def step_set_folding(model, cfg):
     """PE/SIMD of every layer for the target frame rate at the target clock (checked to
-    be HW layers again: a run may start here from an edited model)."""
-    return check_hw_layers(model).transform(SetFolding(cfg.target_cycles_per_frame))
+    be HW layers again: a run may start here from an edited model), then the resType
+    of every integer MVAU left "auto" for the DSP budget (``hw.res_type``)."""
+    return _apply(check_hw_layers(model), SetFolding(cfg.target_cycles_per_frame),
+                  SetResType(cfg.dsp_budget))
 
 
 DEFAULT_STEPS = [step_tidy_qonnx, step_quant_to_thresholds, step_convert_to_finn,

@@ -130,8 +130,21 @@ def write_memh(path: Path, words: list[int], word_bits: int, header_text: str) -
     return path
 
 
+@dataclass(frozen=True)
+class Bits:
+    """A parameter that is a bit vector wider than an int: ``width``'h``value``."""
+
+    value: int
+    width: int
+
+    def __str__(self) -> str:
+        return f"{self.width}'h{self.value:x}"
+
+
 def sv_literal(value) -> str:
     """A Python parameter value as a SystemVerilog literal."""
+    if isinstance(value, Bits):
+        return str(value)
     if isinstance(value, (str, Path)):
         return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
     return str(int(value))

@@ -22,7 +22,7 @@ from qonnx.core.datatype import DataType
 from qonnx.custom_op.registry import getCustomOp
 from scipy.optimize import nnls
 
-from hw import sliding_window
+from hw import mvau, sliding_window
 from hw.graph import topological_nodes
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "cost_model_calibration.json"
@@ -38,6 +38,8 @@ def _thresholds(model, node, index):
 
 
 def _mvau_features(inst, node, model):
+    """Binary MVAUs and integer ones with DSP or LUT shift-add products: per lane the
+    product's bits (a DSP's LUT glue or the shift-add tree's adders)."""
     op = getCustomOp(node)
     simd, pe, mw, mh = (op.get_nodeattr(k) for k in ("SIMD", "PE", "MW", "MH"))
     binary = bool(op.get_nodeattr("binaryXnorMode"))
@@ -48,6 +50,18 @@ def _mvau_features(inst, node, model):
             "pe_acc_bits": pe * acc_bits,
             "threshold_bits": mh * _thresholds(model, node, 2) * acc_bits,
             "weight_bits": mw * mh * w_bits}
+
+
+def _constant_mvau_features(inst, node, model):
+    """Constant weights (``hw.mvau`` constant style): the lanes' adder trees over the
+    weights' signed digits, each term an accumulator wide, and the thresholds."""
+    op = getCustomOp(node)
+    mh = op.get_nodeattr("MH")
+    acc_bits = DataType[op.get_nodeattr("accDataType")].bitwidth()
+    weights = model.get_initializer(node.input[1]).astype(np.int64)
+    digits = sum(len(mvau.csd_digits(w)) for w in weights.flat)
+    return {"digit_bits": digits * acc_bits, "pe_acc_bits": mh * acc_bits,
+            "threshold_bits": mh * _thresholds(model, node, 2) * acc_bits}
 
 
 def _thresholding_features(inst, node, model):
@@ -100,6 +114,8 @@ def _dwc_features(inst, node, model):
 FEATURES = {
     "binary MVAU": _mvau_features,
     "integer MVAU": _mvau_features,
+    mvau.INT_KINDS["lut"]: _mvau_features,
+    mvau.INT_KINDS["constant"]: _constant_mvau_features,
     "Thresholding": _thresholding_features,
     "ConvolutionInputGenerator": _window_features,
     PARALLEL_WINDOW: _parallel_window_features,
@@ -110,6 +126,15 @@ FEATURES = {
     "FIFO": _fifo_features,
     "DWC": _dwc_features,
 }
+
+
+def int_mvau_estimate(node, model, res_type: str) -> dict:
+    """Resources of integer MVAU ``node`` (folded) of ``model`` if its resType were
+    ``res_type``."""
+    op = getCustomOp(node)
+    style = mvau.product_style(res_type, *(op.get_nodeattr(k) for k in ("SIMD", "PE", "MW", "MH")))
+    kind = mvau.INT_KINDS[style]
+    return load_models()[kind].estimate({"one": 1, **FEATURES[kind](None, node, model)})
 
 
 def model_kind(inst) -> str:
@@ -223,12 +248,17 @@ def spread(found: dict, per_kind: int) -> dict:
     return chosen
 
 
+# integer MVAUs with LUT products above these lanes take minutes of yosys each
+MAX_LANES_IN_LUTS = {mvau.INT_KINDS["lut"]: 64, mvau.INT_KINDS["constant"]: 128}
+
+
 def _mvau_lanes_above(max_lanes):
     def skip(inst, nodes):
         if "MVAU" not in inst.kind:
             return False
         op = getCustomOp(nodes[inst.name])
-        return op.get_nodeattr("SIMD") * op.get_nodeattr("PE") > max_lanes
+        lanes = op.get_nodeattr("SIMD") * op.get_nodeattr("PE")
+        return lanes > min(max_lanes, MAX_LANES_IN_LUTS.get(inst.kind, max_lanes))
     return skip
 
 
@@ -252,8 +282,10 @@ def popcount_samples(path=POPCOUNT_RESULT) -> list:
 def calibrate(graphs, out=CALIBRATION_FILE, max_lanes=1200, per_kind=6, jobs=2,
               kinds=None) -> list:
     """Measure up to ``per_kind`` layer instances per kind (of ``kinds``, default all)
-    of ``graphs`` (dataflow models) with yosys and write the samples to ``out``; MVAUs
-    above ``max_lanes`` SIMD*PE are left out (their synthesis takes too long)."""
+    of ``graphs`` (dataflow models) with yosys and write the samples to ``out`` (given
+    ``kinds``, the samples of the other kinds already there are kept); MVAUs above
+    ``max_lanes`` SIMD*PE (``MAX_LANES_IN_LUTS`` with LUT products) are left out (their
+    synthesis takes too long)."""
     from concurrent.futures import ThreadPoolExecutor
 
     from hw.area import synth_area
@@ -279,6 +311,9 @@ def calibrate(graphs, out=CALIBRATION_FILE, max_lanes=1200, per_kind=6, jobs=2,
             samples = list(pool.map(measure, chosen.items()))
     if kinds is None or "binary MVAU" in kinds:
         samples += popcount_samples()
+    if kinds is not None and Path(out).is_file():
+        samples = [s for s in json.loads(Path(out).read_text())["samples"]
+                   if s["kind"] not in kinds] + samples
     Path(out).write_text(json.dumps({"samples": samples}, indent=1) + "\n")
     load_models.cache_clear()
     return samples

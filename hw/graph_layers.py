@@ -133,12 +133,13 @@ def _mvau(node, model, out_dir, frame):
         layer = mvau.generate_xnor_mvau(node.name, weights, thresholds, **common)
         kind = "binary MVAU"
     else:
+        res_type = op.get_nodeattr("resType")
         layer = mvau.generate_int_mvau(node.name, weights, thresholds, in_bits=idt.bitwidth(),
-                                       in_signed=idt.signed(), **common)
-        kind = "integer MVAU"
-    vectors, steps = _vectors(op, frame), layer.parameters["T"]
-    return _generated(layer, node, frame, lambda h, w: mvau.expected_cycles(
-        mw, mh, simd, pe, steps, vectors(h, w), binary=binary), kind)
+                                       in_signed=idt.signed(), res_type=res_type, **common)
+        kind = mvau.INT_KINDS[mvau.product_style(res_type, simd, pe, mw, mh)]
+    vectors = _vectors(op, frame)
+    return _generated(layer, node, frame,
+                      lambda h, w: mvau.layer_expected_cycles(layer, vectors(h, w)), kind)
 
 
 def _thresholding(node, model, out_dir, frame):

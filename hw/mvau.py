@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from hw.codegen import (
-    GeneratedLayer, header, int_range, output_bits, search_stages,
+    Bits, GeneratedLayer, header, int_range, output_bits, search_stages,
     signed_bits, threshold_steps, write_memh, write_search_memories, write_wrapper,
 )
 from hw import credit_queue, mul_pair, xnor_popcount
@@ -21,6 +21,18 @@ CORE_SOURCES = (RTL_DIR / "multithreshold.sv", *xnor_popcount.SOURCES, RTL_DIR /
 # Adder levels between pipeline registers of an integer MVAU's dot product
 # (``adder_tree.sv``): one LUT level and a carry chain each.
 ADDER_LEVELS_PER_REG = 2
+
+
+# FINN's resType of an integer MVAU -> the RTL's RES_TYPE; "lut" on weights that never
+# change (one weight word, SF*NF == 1) is the constant style: shift-adds of each weight's
+# canonical signed digits, no multiplier and no weight operand
+RES_TYPES = {"dsp": 0, "lut": 1, "constant": 2}
+# layer kind (the area report's, the cost model's) of an integer MVAU per product style
+INT_KINDS = {"dsp": "integer MVAU", "lut": "integer MVAU (LUT)",
+             "constant": "integer MVAU (constant)"}
+# mvau.sv's constant-term fields: {used, negative, shift (6 bits), input (16 bits)}
+CONST_SHIFT_BITS, CONST_INPUT_BITS = 6, 16
+CONST_TERM_BITS = 2 + CONST_SHIFT_BITS + CONST_INPUT_BITS
 
 
 def packs_pairs(pe: int, in_bits: int, in_signed: bool, weight_bits: int) -> bool:
@@ -36,28 +48,104 @@ def pipeline_latency(n_thresholds: int, dot_latency: int = 0) -> int:
     return 3 + dot_latency + max(search_stages(n_thresholds) - 1, 0)
 
 
+def _adder_tree_latency(values: int) -> int:
+    """Registers of ``adder_tree.sv`` over ``values`` inputs: one per ADDER_LEVELS_PER_REG
+    of its ceil(log2(values)) levels."""
+    return (values - 1).bit_length() // ADDER_LEVELS_PER_REG
+
+
+def int_dot_latency(simd: int, style: str = "dsp", weight_bits: int = 1,
+                    const_terms: int = 0) -> int:
+    """Registers of an integer MVAU's dot product (``mvau.sv`` int_dot): the product
+    register (after the weight bits' shift-add tree for "lut") and the SIMD-input adder
+    tree; "constant": the tree over the lane's signed digits and its offset only."""
+    if style == "constant":
+        return _adder_tree_latency(const_terms + 1)
+    product = 1 + (_adder_tree_latency(weight_bits) if style == "lut" else 0)
+    return product + _adder_tree_latency(simd)
+
+
 def layer_latency(mw: int, mh: int, simd: int, pe: int, n_thresholds: int, *,
-                  binary: bool = False) -> int:
+                  binary: bool = False, int_dot: int | None = None) -> int:
     """``pipeline_latency`` of a layer: T thresholds per channel (0: no activation) and
-    the SIMD-lane dot product: ``binary``, the XNOR-popcount tree; else the product
-    register and the adder tree."""
+    the SIMD-lane dot product: ``binary``, the XNOR-popcount tree; else ``int_dot``
+    registers (default: DSP products, ``int_dot_latency``)."""
     if binary:
         rom_bits = xnor_popcount.rom_in_tree_bits((mw // simd) * (mh // pe))
         dot_latency = xnor_popcount.latency(simd, xnor_popcount.LEVELS_PER_REG,
                                             xnor_popcount.first_group(rom_bits))
     else:
-        dot_latency = 1 + (simd - 1).bit_length() // ADDER_LEVELS_PER_REG
+        dot_latency = int_dot_latency(simd) if int_dot is None else int_dot
     return pipeline_latency(n_thresholds, dot_latency)
 
 
 def expected_cycles(mw: int, mh: int, simd: int, pe: int, n_thresholds: int,
-                    n_vectors: int = 1, *, binary: bool = False) -> int:
+                    n_vectors: int = 1, *, binary: bool = False,
+                    int_dot: int | None = None) -> int:
     """Cycles from the first input to the last output transfer of ``n_vectors``, no stalls.
 
     FINN's model, (MW/SIMD) * (MH/PE) per vector, plus the ``layer_latency``.
     """
     return (n_vectors * (mw // simd) * (mh // pe)
-            + layer_latency(mw, mh, simd, pe, n_thresholds, binary=binary))
+            + layer_latency(mw, mh, simd, pe, n_thresholds, binary=binary, int_dot=int_dot))
+
+
+def layer_expected_cycles(layer: GeneratedLayer, n_vectors: int = 1) -> int:
+    """``expected_cycles`` of a generated MVAU, from its parameters."""
+    p = layer.parameters
+    return expected_cycles(p["MW"], p["MH"], p["SIMD"], p["PE"], p["T"], n_vectors,
+                           binary=bool(p["BINARY"]),
+                           int_dot=None if p["BINARY"] else _int_dot_of(p))
+
+
+def _int_dot_of(parameters: dict) -> int:
+    style = next(k for k, v in RES_TYPES.items() if v == parameters["RES_TYPE"])
+    return int_dot_latency(parameters["SIMD"], style, parameters["WB"],
+                           parameters["CONST_TERMS"])
+
+
+def product_style(res_type: str, simd: int, pe: int, mw: int, mh: int) -> str:
+    """The RTL's product style of an integer MVAU of FINN resType ``res_type`` ("dsp" or
+    "lut"; "auto" is resolved by ``hw.res_type.SetResType`` and means "dsp" when left):
+    "lut" of a layer with one weight word (SF*NF == 1) is "constant"."""
+    if res_type not in ("auto", "dsp", "lut"):
+        raise ValueError(f"resType {res_type!r} is not auto, lut or dsp")
+    if res_type != "lut":
+        return "dsp"
+    return "constant" if (mw // simd) * (mh // pe) == 1 else "lut"
+
+
+def csd_digits(value: int) -> list[tuple[int, int]]:
+    """Canonical signed digits of ``value``: (shift, +1 or -1) with value = sum d*2**shift,
+    no two adjacent: the fewest nonzero digits, about a third of the bits."""
+    digits, shift, value = [], 0, int(value)
+    while value:
+        if value & 1:
+            digit = 2 - (value & 3)  # +1 when value = 1 mod 4, -1 when 3 mod 4
+            digits.append((shift, digit))
+            value -= digit
+        value >>= 1
+        shift += 1
+    return digits
+
+
+def constant_terms(weights: np.ndarray, pe: int, acc_bits: int) -> tuple[int, int, int]:
+    """(CONST_TERMS, CONST_TERM_TABLE, CONST_OFFSET) of ``mvau.sv``'s constant style for
+    (MW, MH) ``weights`` fully unfolded (SIMD = MW, PE = MH): lane p's terms are the
+    signed digits of column p; a negative digit adds ~x << shift and 2**shift to the
+    lane's offset (-(x << k) = (~x << k) + 2**k in two's complement)."""
+    lanes = [[(s, shift, sign < 0) for s in range(weights.shape[0])
+              for shift, sign in csd_digits(weights[s, p])] for p in range(pe)]
+    count = max(1, max(map(len, lanes)))
+    table = offset = 0
+    for p, terms in enumerate(lanes):
+        for j, (s, shift, negative) in enumerate(terms):
+            field = (1 << (CONST_TERM_BITS - 1)) | (int(negative) << (CONST_TERM_BITS - 2)) \
+                | (shift << CONST_INPUT_BITS) | s
+            table |= field << ((p * count + j) * CONST_TERM_BITS)
+        lane_offset = sum(1 << shift for _, shift, negative in terms if negative)
+        offset |= (lane_offset % (1 << acc_bits)) << (p * acc_bits)
+    return count, table, offset
 
 
 def generate_xnor_mvau(
@@ -85,12 +173,14 @@ def generate_int_mvau(
     name: str, weights: np.ndarray, thresholds: np.ndarray | None, *,
     simd: int, pe: int, in_bits: int, in_signed: bool, out_dir: Path,
     act_val: int = 0, out_bits: int | None = None, weight_elem_bits: int | None = None,
+    res_type: str = "dsp",
 ) -> GeneratedLayer:
     """Integer MVAU ``name``: exact multiply-accumulate, then optional thresholds.
 
     weights: (MW, MH) integers, stored signed in ``weight_elem_bits`` (default: the
     smallest width holding them); inputs are ``in_bits``-wide, ``in_signed``.
     Output elements: accumulators, or threshold counts + act_val, of ``out_bits``.
+    res_type: FINN's resType, how products are built (``product_style``).
     """
     weights = np.asarray(weights, dtype=np.int64)
     wb = signed_bits(weights.min(), weights.max())
@@ -102,6 +192,7 @@ def generate_int_mvau(
         weight_elem_bits=weight_elem_bits or wb,
         acc_range=_accumulator_range(weights, int_range(in_bits, in_signed)),
         generator="hw/mvau.py generate_int_mvau",
+        style=product_style(res_type, simd, pe, *weights.shape),
     )
 
 
@@ -125,7 +216,7 @@ def _weight_words(weights: np.ndarray, simd: int, pe: int, elem_bits: int) -> li
 def _generate(
     name: str, weights: np.ndarray, thresholds, *, simd: int, pe: int, out_dir: Path,
     act_val: int, out_bits: int | None, binary: bool, in_stream: StreamFormat,
-    weight_elem_bits: int, acc_range: tuple[int, int], generator: str,
+    weight_elem_bits: int, acc_range: tuple[int, int], generator: str, style: str = "dsp",
 ) -> GeneratedLayer:
     layer = f"{'xnor' if binary else 'int'}_mvau {name}"
     if weights.ndim != 2:
@@ -158,11 +249,17 @@ def _generate(
     }
     parameters["DOT_LEVELS_PER_REG"] = (xnor_popcount.LEVELS_PER_REG if binary
                                         else ADDER_LEVELS_PER_REG)
+    int_dot = None
     if not binary:
-        parameters["PACK_PAIRS"] = int(packs_pairs(pe, in_stream.elem_bits, in_stream.signed,
-                                                   weight_elem_bits))
+        terms = (constant_terms(weights, pe, acc_bits) if style == "constant" else (1, 0, 0))
+        parameters.update(RES_TYPE=RES_TYPES[style], CONST_TERMS=terms[0],
+                          CONST_TERM_TABLE=Bits(terms[1], pe * terms[0] * CONST_TERM_BITS),
+                          CONST_OFFSET=Bits(terms[2], pe * acc_bits))
+        parameters["PACK_PAIRS"] = int(style == "dsp" and packs_pairs(
+            pe, in_stream.elem_bits, in_stream.signed, weight_elem_bits))
+        int_dot = _int_dot_of(parameters)
     parameters["OUT_QUEUE_DEPTH"] = credit_queue.depth(
-        layer_latency(mw, mh, simd, pe, parameters["T"], binary=binary))
+        layer_latency(mw, mh, simd, pe, parameters["T"], binary=binary, int_dot=int_dot))
     header_text = header(generator, name, parameters)
     mem_files = [write_memh(weight_file, _weight_words(weights, simd, pe, weight_elem_bits),
                             pe * simd * weight_elem_bits, header_text)]

@@ -136,9 +136,10 @@ def extreme_inputs(weights: np.ndarray, x_lo: int, x_hi: int) -> np.ndarray:
 
 def int_mvau_case(rng, out_dir: Path, name: str, mw: int, mh: int, simd: int, pe: int,
                   in_bits: int, in_signed: bool, weight_bits: int, steps: int | None,
-                  act_val: int, vectors: int = 4) -> LayerCase:
+                  act_val: int, vectors: int = 4, res_type: str = "dsp") -> LayerCase:
     """Integer MVAU on random and extreme inputs, optionally thresholded around the
-    accumulators actually reached, so every count occurs."""
+    accumulators actually reached, so every count occurs; products built as FINN's
+    ``res_type`` ("dsp" or "lut", see ``hw.mvau.product_style``)."""
     w_lo, w_hi = int_range(weight_bits, signed=True)
     weights = rng.integers(w_lo, w_hi + 1, size=(mw, mh))
     x_lo, x_hi = int_range(in_bits, in_signed)
@@ -149,28 +150,27 @@ def int_mvau_case(rng, out_dir: Path, name: str, mw: int, mh: int, simd: int, pe
                   mvau_thresholds(rng, int(acc.min()), int(acc.max()), mh, steps))
     return int_mvau_case_of(out_dir, name, weights, finn_models.int_dtype(w_lo, w_hi), thresholds,
                             x, simd=simd, pe=pe, in_bits=in_bits, in_signed=in_signed,
-                            act_val=act_val)
+                            act_val=act_val, res_type=res_type)
 
 
 def int_mvau_case_of(out_dir: Path, name: str, weights: np.ndarray, weight_dtype: str,
                      thresholds, x: np.ndarray, *, simd: int, pe: int, in_bits: int,
-                     in_signed: bool, act_val: int) -> LayerCase:
+                     in_signed: bool, act_val: int, res_type: str = "dsp") -> LayerCase:
     """Integer MVAU with given (MW, MH) weights of FINN DataType ``weight_dtype``,
     thresholds (or None) and input vectors x (vectors, MW), e.g. a layer of an exported
     model on its real inputs."""
-    mw, mh = weights.shape
     acc = int_matmul(x, weights)
     layer = mvau.generate_int_mvau(name, weights, thresholds, simd=simd, pe=pe, in_bits=in_bits,
-                                   in_signed=in_signed, out_dir=out_dir, act_val=act_val)
+                                   in_signed=in_signed, out_dir=out_dir, act_val=act_val,
+                                   res_type=res_type)
     golden = int_mvau(x, weights, thresholds, act_val)
     model = finn_models.mvau_model(
         weights, weight_dtype, finn_models.int_dtype(*int_range(in_bits, in_signed)),
         _activation_dtype(thresholds, act_val, (int(acc.min()), int(acc.max()))),
         (1, 1, len(x)), thresholds, act_val, simd=simd, pe=pe)
     finn = lambda: {"out0": finn_models.finn_execute(model, {"x": x[None, None]})["out"][0, 0]}  # noqa: E731
-    steps = 0 if thresholds is None else thresholds.shape[1]
     return _generated("int_mvau", layer, x, golden,
-                      mvau.expected_cycles(mw, mh, simd, pe, steps), "sim.tb.mvau_tb", finn)
+                      mvau.layer_expected_cycles(layer), "sim.tb.mvau_tb", finn)
 
 
 def thresholding_case(rng, out_dir: Path, name: str, channels: int, pe: int, in_bits: int,

@@ -10,10 +10,11 @@
 // stream and stores it; the other MH/PE - 1 folds reuse the stored copy, so a
 // vector takes (MW/SIMD)*(MH/PE) cycles, back to back with the next one.
 // Pipeline: issue -> weight/input read -> dot product [BINARY: the XNOR-popcount
-// tree's registers (xnor_popcount); integer: the product register (with PACK_PAIRS,
-// mul_pair's) and the adder tree's registers (adder_tree)] -> accumulate (reading
-// search stage 0) -> the other ceil(log2(T + 1)) - 1 threshold-search stages
-// (multithreshold, none when T == 0) -> output queue.
+// tree's registers (xnor_popcount); integer: the product stage (RES_TYPE: a DSP48E1's
+// product register (with PACK_PAIRS, mul_pair's), or the weight bits' shift-add tree and its register, or nothing for
+// constant weights) and the adder tree's registers (adder_tree)] -> accumulate (reading search stage 0) -> the other
+// ceil(log2(T + 1)) - 1 threshold-search stages (multithreshold, none when T == 0) ->
+// output queue.
 //
 // The pipeline never stalls, so no enable reaches its registers: a word is issued only
 // while the output queue (credit_queue) has a slot for its output, if it finishes one.
@@ -34,7 +35,19 @@ module mvau #(
   parameter WEIGHT_FILE = "",     // $readmemh: word nf*SF + sf, lane p at [p*SIMD*WB], input s at [s*WB]
   parameter THRESHOLD_PREFIX = "",       // search stage memories, see multithreshold
   parameter int DOT_LEVELS_PER_REG = 2,  // popcount counter / adder levels per pipeline register
-  parameter bit PACK_PAIRS = 0,          // integer, PE even: lanes 2q and 2q+1 share one
+  // integer products (FINN's resType): RES_DSP multiplies (yosys maps each product to a
+  // DSP48E1), RES_LUT adds the WB partial products of the weight's bits in LUT carry
+  // logic, RES_CONSTANT adds the constant weights' canonical signed digits (SF*NF == 1:
+  // the weights never change, so there is no weight operand at all)
+  parameter int RES_TYPE = 0,
+  // RES_CONSTANT: CONST_TERMS terms per lane, term j of lane p at
+  // [(p*CONST_TERMS + j)*CONST_TERM_BITS]: {used, negative, shift (6 bits), input (16 bits)},
+  // +-(x_input << shift); CONST_OFFSET (lane p at [p*ACC_BITS]) adds 2**shift per negative
+  // term, the two's complement of (~x << shift) (hw/mvau.py constant_terms)
+  parameter int CONST_TERMS = 1,
+  parameter logic [PE*CONST_TERMS*24-1:0] CONST_TERM_TABLE = '0,
+  parameter logic [PE*ACC_BITS-1:0] CONST_OFFSET = '0,
+  parameter bit PACK_PAIRS = 0,          // RES_DSP, PE even: lanes 2q and 2q+1 share one
                                          // multiplier per input (mul_pair; hw/mvau.py sets
                                          // it where the pair fits one DSP48E1)
   parameter int OUT_QUEUE_DEPTH = 8      // output queue words: >= pipeline latency + 1 keeps the
@@ -57,9 +70,17 @@ module mvau #(
   localparam int PROD_BITS = IB + 1 + WB;
   localparam int COUNT_BITS = $clog2(SIMD + 1);
   localparam int LANE_W_BITS = SIMD * WB;
+  localparam int RES_DSP = 0, RES_LUT = 1, RES_CONSTANT = 2;
+  localparam int CONST_TERM_BITS = 24, CONST_SHIFT_BITS = 6, CONST_INPUT_BITS = 16;
+  // product stage registers: the product register, after RES_LUT's partial-product tree
+  localparam int PRODUCT_LATENCY = RES_TYPE == RES_CONSTANT ? 0
+      : 1 + (RES_TYPE == RES_LUT && DOT_LEVELS_PER_REG > 0 && WB > 1
+             ? $clog2(WB) / DOT_LEVELS_PER_REG : 0);
 
   initial if (MW % SIMD != 0 || MH % PE != 0) $fatal(1, "mvau: SIMD must divide MW and PE must divide MH");
-  initial if (PACK_PAIRS && (BINARY || PE % 2 != 0)) $fatal(1, "mvau: PACK_PAIRS needs integers and an even PE");
+  initial if (RES_TYPE == RES_CONSTANT && SF * NF != 1) $fatal(1, "mvau: RES_CONSTANT needs SF*NF == 1");
+  initial if (PACK_PAIRS && (BINARY || RES_TYPE != RES_DSP || PE % 2 != 0))
+    $fatal(1, "mvau: PACK_PAIRS needs integer DSP products and an even PE");
 
   // One integer lane's product, exact in PROD_BITS signed bits.
   function automatic logic signed [PROD_BITS-1:0] lane_product(input logic [IB-1:0] x,
@@ -139,7 +160,7 @@ module mvau #(
   end
 
   // ---- dot products: BINARY counts matching bits in xnor_popcount's pipelined tree;
-  // integers multiply into a product register (a DSP48E1's M or P register) and add in
+  // integers multiply into a product register (a DSP48E1's M register) and add in
   // adder_tree's pipelined tree. The read stage's valid and fold bits travel alongside.
   logic                      dot_valid, dot_first, dot_last;
   logic [NF_W-1:0]           dot_nf;
@@ -164,16 +185,36 @@ module mvau #(
       assign dot[p*ACC_BITS +: ACC_BITS] = ACC_BITS'(count);
     end
   end else begin : int_dot
+    // the lane's dot product is an adder tree over TERMS values: SIMD registered products
+    // (RES_DSP, RES_LUT) or the constant weights' signed digits of the read register's
+    // inputs (RES_CONSTANT)
     localparam int TAG_BITS = 3 + NF_W;
-    logic [TAG_BITS-1:0] product_tag;  // read stage's {valid, first, last, nf}
-    always_ff @(posedge ap_clk) begin
-      if (!ap_rst_n) product_tag <= '0;
-      else product_tag <= {read_valid, read_first, read_last, read_nf};
+    localparam int TERMS = RES_TYPE == RES_CONSTANT ? CONST_TERMS + 1 : SIMD;
+    logic [TAG_BITS-1:0] product_tag;  // read stage's {valid, first, last, nf}, at the tree
+    for (genvar i = 0; i <= PRODUCT_LATENCY; i++) begin : product_stage
+      logic [TAG_BITS-1:0] tag;
+      if (i == 0) begin : read
+        assign tag = {read_valid, read_first, read_last, read_nf};
+      end else begin : delayed
+        always_ff @(posedge ap_clk) begin
+          if (!ap_rst_n) tag <= '0;
+          else tag <= product_stage[i-1].tag;
+        end
+      end
     end
-    // products fit ACC_BITS: one product alone is a dot product of the layer
-    logic [PE*SIMD*ACC_BITS-1:0] products;  // lane p, input s at [(p*SIMD + s)*ACC_BITS]
-    for (genvar s = 0; s < SIMD; s++) begin : input_elem
-      if (PACK_PAIRS) begin : paired
+    assign product_tag = product_stage[PRODUCT_LATENCY].tag;
+    // RES_LUT: each input sign-extended and negated once, shared by the PE lanes
+    logic [SIMD*PROD_BITS-1:0] x_wide, x_negated;  // input s at [s*PROD_BITS]
+    for (genvar s = 0; s < SIMD; s++) begin : input_extend
+      assign x_wide[s*PROD_BITS +: PROD_BITS] =
+          PROD_BITS'($signed({IN_SIGNED && read_x[s*IB + IB-1], read_x[s*IB +: IB]}));
+      assign x_negated[s*PROD_BITS +: PROD_BITS] = -x_wide[s*PROD_BITS +: PROD_BITS];
+    end
+    // PACK_PAIRS: lanes 2q and 2q+1 multiply input s in one mul_pair (its P register is the
+    // product register); products fit ACC_BITS: one product alone is a dot product
+    logic [PE*SIMD*ACC_BITS-1:0] paired;  // lane p, input s at [(p*SIMD + s)*ACC_BITS]
+    if (PACK_PAIRS) begin : pairs
+      for (genvar s = 0; s < SIMD; s++) begin : input_elem
         for (genvar q = 0; q < PE / 2; q++) begin : pair
           logic [IB+WB-1:0] low, high;  // lane 2q's product, lane 2q+1's
           mul_pair #(.IB(IB), .IN_SIGNED(IN_SIGNED), .WB(WB)) mul (
@@ -181,28 +222,73 @@ module mvau #(
             .w0(read_w[2*q*LANE_W_BITS + s*WB +: WB]),
             .w1(read_w[(2*q+1)*LANE_W_BITS + s*WB +: WB]), .p0(low), .p1(high)
           );
-          assign products[(2*q*SIMD + s)*ACC_BITS +: ACC_BITS] = ACC_BITS'($signed(low));
-          assign products[((2*q+1)*SIMD + s)*ACC_BITS +: ACC_BITS] = ACC_BITS'($signed(high));
-        end
-      end else begin : single
-        for (genvar p = 0; p < PE; p++) begin : lane
-          // a register of its own per product: yosys 0.23 packs one shared wide register
-          // into the M registers of several DSP48E1s wrongly (it dropped the multipliers)
-          logic [ACC_BITS-1:0] product_q;
-          always_ff @(posedge ap_clk)
-            product_q <= ACC_BITS'(lane_product(read_x[s*IB +: IB],
-                                                read_w[p*LANE_W_BITS + s*WB +: WB]));
-          assign products[(p*SIMD + s)*ACC_BITS +: ACC_BITS] = product_q;
+          assign paired[(2*q*SIMD + s)*ACC_BITS +: ACC_BITS] = ACC_BITS'($signed(low));
+          assign paired[((2*q+1)*SIMD + s)*ACC_BITS +: ACC_BITS] = ACC_BITS'($signed(high));
         end
       end
+    end else begin : no_pairs
+      assign paired = '0;
     end
     for (genvar p = 0; p < PE; p++) begin : lane
+      // every term fits ACC_BITS modulo 2**ACC_BITS, and so does the sum: one product
+      // alone is a dot product of the layer
+      logic [TERMS*ACC_BITS-1:0] terms;  // term j at [j*ACC_BITS]
       logic [ACC_BITS-1:0]      lane_sum;
       logic [TAG_BITS-1:0]      in_tag, tag;  // the control bits: lane 0's
-      adder_tree #(.N(SIMD), .W(ACC_BITS), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
+      if (RES_TYPE == RES_CONSTANT) begin : constant_terms
+        for (genvar j = 0; j < CONST_TERMS; j++) begin : digit
+          localparam logic [CONST_TERM_BITS-1:0] TERM =
+              CONST_TERM_TABLE[(p*CONST_TERMS + j)*CONST_TERM_BITS +: CONST_TERM_BITS];
+          localparam int S = 32'(TERM[CONST_INPUT_BITS-1:0]);
+          localparam int SHIFT = 32'(TERM[CONST_INPUT_BITS +: CONST_SHIFT_BITS]);
+          if (TERM[CONST_TERM_BITS-1] && S < SIMD) begin : used
+            logic [ACC_BITS-1:0] x;
+            assign x = ACC_BITS'($signed(x_wide[S*PROD_BITS +: PROD_BITS]));
+            assign terms[j*ACC_BITS +: ACC_BITS] = (TERM[CONST_TERM_BITS-2] ? ~x : x) << SHIFT;
+          end else begin : unused
+            assign terms[j*ACC_BITS +: ACC_BITS] = '0;
+          end
+        end
+        assign terms[CONST_TERMS*ACC_BITS +: ACC_BITS] = CONST_OFFSET[p*ACC_BITS +: ACC_BITS];
+      end else begin : products
+        for (genvar s = 0; s < SIMD; s++) begin : product
+          // a register of its own per product (product_q): yosys 0.23 packs one shared wide
+          // register into the M registers of several DSP48E1s wrongly (it dropped the
+          // multipliers)
+          logic [WB-1:0]       w;
+          assign w = read_w[p*LANE_W_BITS + s*WB +: WB];
+          if (RES_TYPE == RES_LUT) begin : shift_add
+            // x*w = sum_k w[k]*(x << k), the sign bit's term -x << (WB-1): no $mul, so
+            // yosys builds adders in LUTs and carry chains, never a DSP48E1
+            logic [WB*PROD_BITS-1:0] partial;  // bit k's term at [k*PROD_BITS]
+            logic [PROD_BITS-1:0]    shift_added;
+            logic [ACC_BITS-1:0]     product_q;
+            for (genvar k = 0; k < WB; k++) begin : weight_bit
+              logic [PROD_BITS-1:0] x;
+              assign x = k == WB - 1 ? x_negated[s*PROD_BITS +: PROD_BITS]
+                                     : x_wide[s*PROD_BITS +: PROD_BITS];
+              assign partial[k*PROD_BITS +: PROD_BITS] = w[k] ? x << k : '0;
+            end
+            adder_tree #(.N(WB), .W(PROD_BITS), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
+                         .TAG_BITS(1)) partial_sum (
+              .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .values(partial), .in_tag(1'b0),
+              .sum(shift_added), .out_tag()
+            );
+            always_ff @(posedge ap_clk) product_q <= ACC_BITS'($signed(shift_added));
+            assign terms[s*ACC_BITS +: ACC_BITS] = product_q;
+          end else if (PACK_PAIRS) begin : pair_product
+            assign terms[s*ACC_BITS +: ACC_BITS] = paired[(p*SIMD + s)*ACC_BITS +: ACC_BITS];
+          end else begin : multiply
+            logic [ACC_BITS-1:0] product_q;
+            always_ff @(posedge ap_clk)
+              product_q <= ACC_BITS'(lane_product(read_x[s*IB +: IB], w));
+            assign terms[s*ACC_BITS +: ACC_BITS] = product_q;
+          end
+        end
+      end
+      adder_tree #(.N(TERMS), .W(ACC_BITS), .LEVELS_PER_REG(DOT_LEVELS_PER_REG),
                    .TAG_BITS(TAG_BITS)) tree (
-        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n),
-        .values(products[p*SIMD*ACC_BITS +: SIMD*ACC_BITS]), .in_tag(in_tag),
+        .ap_clk(ap_clk), .ap_rst_n(ap_rst_n), .values(terms), .in_tag(in_tag),
         .sum(lane_sum), .out_tag(tag)
       );
       assign dot[p*ACC_BITS +: ACC_BITS] = lane_sum;

@@ -11,6 +11,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from export.build import DATAFLOW_FILE, ExportConfig, export_model
 from hw.graph_layers import UnsupportedLayerError
+from hw.res_type import SetResType, with_res_type
 from hw.set_folding import SetFolding
 from hw.stitch import SKIP_SLACK_PIXELS, skip_fifo_depths, split_fifo_depths, stitch
 from sim.accelerator import cosimulate, main, real_tiles, run_whole_frame
@@ -145,6 +146,28 @@ def test_parallel_windows_are_exact_in_rtl(y_x2_parallel):
                              for index in range(2)])
     result = cosimulate(y_x2_parallel, frames, layer_dir("accel_y_x2_parallel"), design=design)
     assert_interval_follows_the_cycle_model(y_x2_parallel, result)
+
+
+@pytest.fixture(scope="module")
+def y_x2_unfolded(tmp_path_factory):
+    """The default architecture at one cycle per LR pixel: every integer MVAU (head, tail,
+    bicubic skip) fully unfolded, one weight word."""
+    return exported(tmp_path_factory, "y_x2_unfolded", FRAME * FRAME, arch="BinarySRResNet",
+                    scale=2, in_channels=1, channels=4, blocks=1)
+
+
+@pytest.mark.parametrize(("graph", "kind"), [("y_x2_parallel", "integer MVAU (LUT)"),
+                                             ("y_x2_unfolded", "integer MVAU (constant)")])
+def test_integer_products_in_luts_are_exact_in_rtl(graph, kind, request):
+    """resType "lut" on every integer MVAU: folded layers add the weight bits'
+    shift-adds, fully unfolded ones their constant weights' signed digits."""
+    model = with_res_type(request.getfixturevalue(graph).transform(SetResType()), "lut")
+    design = stitch(model, layer_dir(f"accel_{graph}_lut") / "rtl")
+    assert {inst.kind for inst in design.instances if "integer" in inst.kind} == {kind}
+    result = cosimulate(model, real_tiles(model), layer_dir(f"accel_{graph}_lut"),
+                        design=design)
+    assert result.frames == 2
+    assert_interval_follows_the_cycle_model(model, result)
 
 
 def test_btm_1x5_and_5x1_windows_are_parallel_and_split_for_the_mvau(btm_x2):
