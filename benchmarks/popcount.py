@@ -68,8 +68,10 @@ def measure(simd: int, pe: int, work: Path, old_sources: list[Path]) -> dict:
     thresholds = rng.integers(0, MW + 1, size=(MH, 1)) + 0.5
     name = f"xnor_mvau_s{simd}_p{pe}"
     layer = generate_xnor_mvau(name, weights, thresholds, simd=simd, pe=pe, out_dir=work / name)
-    # the adder-chain core predates DOT_LEVELS_PER_REG; same weights, thresholds, ports
-    old_parameters = {k: v for k, v in layer.parameters.items() if k != "DOT_LEVELS_PER_REG"}
+    # the adder-chain core predates DOT_LEVELS_PER_REG and OUT_QUEUE_DEPTH; same weights,
+    # thresholds, ports
+    old_parameters = {k: v for k, v in layer.parameters.items()
+                      if k not in ("DOT_LEVELS_PER_REG", "OUT_QUEUE_DEPTH")}
     old_wrapper = write_wrapper(work / name / f"{name}_adder_chain.sv", name, CORE,
                                 old_parameters, layer.in_stream, layer.out_stream,
                                 header("benchmarks/popcount.py", name, old_parameters))

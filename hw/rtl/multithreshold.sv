@@ -37,7 +37,6 @@ module multithreshold #(
   localparam int FOLD_W = FOLDS > 1 ? $clog2(FOLDS) : 1;
   localparam int STAGES = T > 0 ? $clog2(T + 1) : 1;
   localparam int WORD_BITS = PE * VALUE_BITS;
-  localparam int COUNT_BITS = PE * STAGES;  // per lane, the count decided so far
   localparam logic [VALUE_BITS-1:0] SIGN_BIT = 1 << (VALUE_BITS - 1);  // of a signed value
 
   if (T == 0) begin : pass_through
@@ -46,77 +45,72 @@ module multithreshold #(
     end
     assign out_valid = in_valid;
   end else begin : search
-    // per stage s, at [s*width +: width]: the value in it, and what reads its thresholds
-    logic [STAGES-1:0]            stage_valid;
-    logic [STAGES*WORD_BITS-1:0]  stage_values;
-    logic [STAGES*FOLD_W-1:0]     read_fold;
-    logic [STAGES*COUNT_BITS-1:0] read_count;
-    logic [STAGES*COUNT_BITS-1:0] decided;   // stage s's count, s + 1 bits, combinational
-
+    // Shared by the lanes, per stage s: whether it holds a value, and the fold of its
+    // thresholds (loaded with the value).
+    logic [STAGES-1:0]        stage_valid;
+    logic [STAGES*FOLD_W-1:0] read_fold;  // stage s's memories read at this fold
     assign stage_valid[0] = in_valid;
-    assign stage_values[0 +: WORD_BITS] = values;
     assign read_fold[0 +: FOLD_W] = fold;
-    assign read_count[0 +: COUNT_BITS] = '0;
 
     for (genvar s = 0; s < STAGES; s++) begin : stage
-      localparam int ADDR_W = FOLD_W + s;
-      localparam STAGE_FILE = {THRESHOLD_PREFIX, "_stage", 8'("0" + s / 10), 8'("0" + s % 10),
-                               ".memh"};
-      // loaded with the value: its fold, the count decided before, the threshold it is asked
-      logic [FOLD_W-1:0]     fold_here;
-      logic [COUNT_BITS-1:0] count_here;
-      logic [WORD_BITS-1:0]  threshold_here;  // lane p at [p*VALUE_BITS]
-      logic [FOLD_W-1:0]     fold_in;
-      logic [COUNT_BITS-1:0] count_in;
-      assign fold_in = read_fold[s*FOLD_W +: FOLD_W];
-      assign count_in = read_count[s*COUNT_BITS +: COUNT_BITS];
-
-      always_ff @(posedge ap_clk) begin
-        fold_here <= fold_in;
-        count_here <= count_in;
+      logic [FOLD_W-1:0] fold_here;
+      always_ff @(posedge ap_clk) fold_here <= read_fold[s*FOLD_W +: FOLD_W];
+      if (s + 1 < STAGES) begin : hand_on
+        logic next_valid;
+        always_ff @(posedge ap_clk) begin
+          if (!ap_rst_n) next_valid <= 1'b0;
+          else next_valid <= stage_valid[s];
+        end
+        assign stage_valid[s+1] = next_valid;
+        assign read_fold[(s+1)*FOLD_W +: FOLD_W] = fold_here;
       end
+    end
 
-      for (genvar p = 0; p < PE; p++) begin : lane
+    // Each lane's own pipeline: its value and count in signals of their own, so that a
+    // stage of a lane is a few operations on machine words in Verilator's C++ (the
+    // threshold searches were a fifth of the C++ harness's time).
+    for (genvar p = 0; p < PE; p++) begin : lane
+      for (genvar s = 0; s < STAGES; s++) begin : stage
+        localparam int ADDR_W = FOLD_W + s;
+        localparam STAGE_FILE = {THRESHOLD_PREFIX, "_stage", 8'("0" + s / 10),
+                                 8'("0" + s % 10), ".memh"};
+        logic [VALUE_BITS-1:0] value;       // the value in this stage
+        logic [STAGES-1:0]     count_in;    // the count decided before this stage
+        logic [STAGES-1:0]     count_here;  // count_in, loaded with the value
+        logic [VALUE_BITS-1:0] threshold_here;  // the threshold the value is asked
+        logic [STAGES-1:0]     decided;     // the count after this stage, combinational
+        logic                  passed;
+        if (s == 0) begin : first
+          assign value = values[p*VALUE_BITS +: VALUE_BITS];
+          assign count_in = '0;
+        end else begin : later
+          assign value = lane[p].stage[s-1].hand_on.next_value;
+          assign count_in = lane[p].stage[s-1].decided;
+        end
+
         // lanes read different addresses: a copy of the stage memory per lane, of which
         // synthesis keeps the lane's bits, has one read port and maps to BRAM or LUTRAM.
         // Power-of-two depth: any address is in range.
         logic [WORD_BITS-1:0] thresholds [2**ADDR_W];
         logic [ADDR_W-1:0]    address;
-        logic                 passed;
         initial $readmemh(STAGE_FILE, thresholds);
-
-        assign address = (ADDR_W'(fold_in) << s) | ADDR_W'(count_in[p*STAGES +: STAGES]);
-        always_ff @(posedge ap_clk)
-          threshold_here[p*VALUE_BITS +: VALUE_BITS] <=
-              thresholds[address][p*VALUE_BITS +: VALUE_BITS];
-        // signed >= written as unsigned >= of both sides with the sign bit flipped: the
-        // same function, and Verilator evaluates it without sign-extending (the threshold
-        // searches are a fifth of the harness's time)
-        assign passed = (stage_values[s*WORD_BITS + p*VALUE_BITS +: VALUE_BITS] ^ SIGN_BIT)
-                        >= (threshold_here[p*VALUE_BITS +: VALUE_BITS] ^ SIGN_BIT);
-        assign decided[s*COUNT_BITS + p*STAGES +: STAGES] =
-          STAGES'({count_here[p*STAGES +: STAGES], passed});
-      end
-
-      if (s + 1 < STAGES) begin : hand_on
-        logic                 next_valid;
-        logic [WORD_BITS-1:0] next_values;
+        assign address = (ADDR_W'(read_fold[s*FOLD_W +: FOLD_W]) << s) | ADDR_W'(count_in);
         always_ff @(posedge ap_clk) begin
-          if (!ap_rst_n) next_valid <= 1'b0;
-          else next_valid <= stage_valid[s];
-          next_values <= stage_values[s*WORD_BITS +: WORD_BITS];
+          count_here <= count_in;
+          threshold_here <= thresholds[address][p*VALUE_BITS +: VALUE_BITS];
         end
-        assign stage_valid[s+1] = next_valid;
-        assign stage_values[(s+1)*WORD_BITS +: WORD_BITS] = next_values;
-        assign read_fold[(s+1)*FOLD_W +: FOLD_W] = fold_here;
-        assign read_count[(s+1)*COUNT_BITS +: COUNT_BITS] = decided[s*COUNT_BITS +: COUNT_BITS];
-      end
-    end
+        // signed >= written as unsigned >= of both sides with the sign bit flipped: the
+        // same function, and Verilator evaluates it without sign-extending
+        assign passed = (value ^ SIGN_BIT) >= (threshold_here ^ SIGN_BIT);
+        assign decided = STAGES'({count_here, passed});
 
-    for (genvar p = 0; p < PE; p++) begin : lane
+        if (s + 1 < STAGES) begin : hand_on
+          logic [VALUE_BITS-1:0] next_value;
+          always_ff @(posedge ap_clk) next_value <= value;
+        end
+      end
       // modulo 2**OB: two's complement ACT_VAL plus the count
-      assign out[p*OB +: OB] =
-        OB'(ACT_VAL) + OB'(decided[(STAGES-1)*COUNT_BITS + p*STAGES +: STAGES]);
+      assign out[p*OB +: OB] = OB'(ACT_VAL) + OB'(lane[p].stage[STAGES-1].decided);
     end
     assign out_valid = stage_valid[STAGES-1];
   end

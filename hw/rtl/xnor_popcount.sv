@@ -17,6 +17,14 @@
 // so elaboration stays cheap at hundreds of lanes. hw/xnor_popcount.py models the same
 // levels (its latency is this module's).
 //
+// Bit-sliced: a column is an N-bit vector of rows, and counter c of a column takes the
+// rows c, c + k, c + 2k... (k its counters), so input i of all counters is one slice
+// and each counter output bit is a handful of bitwise operations on whole columns.
+// Synthesis maps each counter to the same LUT6s as contiguous groups would (only which
+// rows share a counter differs); Verilator evaluates a column with word operations
+// instead of one expression per bit (the popcount trees were 45% of the default
+// design's C++ harness time).
+//
 // A pipeline register follows every LEVELS_PER_REG-th level, so at most LEVELS_PER_REG
 // LUT levels lie between two registers inside the tree; in_tag travels alongside with
 // the same latency (the caller's valid and control bits). No register is reset but the
@@ -39,7 +47,6 @@ module xnor_popcount #(
 );
   localparam int C = $clog2(N + 1);  // columns: a count <= N never sets bit C
   localparam int HW = 16;            // bits of one column height in a height vector
-  localparam int W = C * N;          // a level's bits: column j at [j*N], rows from 0 up
   localparam int HV = C * HW;        // bits of a height vector
   localparam int MAX_LEVELS = 64;
 
@@ -110,34 +117,47 @@ module xnor_popcount #(
 
   localparam int LEVELS = tree_levels();
 
-  // a counter of up to 6 bits (missing inputs 0): bit 2 is 0 below 4 inputs
-  function automatic logic [2:0] count6(input logic [5:0] b);
-    logic sum_lo, sum_hi, carry_lo, carry_hi;
-    sum_lo = b[0] ^ b[1] ^ b[2];
-    carry_lo = (b[0] & b[1]) | (b[0] & b[2]) | (b[1] & b[2]);
-    sum_hi = b[3] ^ b[4] ^ b[5];
-    carry_hi = (b[3] & b[4]) | (b[3] & b[5]) | (b[4] & b[5]);
-    count6[0] = sum_lo ^ sum_hi;
-    count6[1] = carry_lo ^ carry_hi ^ (sum_lo & sum_hi);
-    count6[2] = (carry_lo & carry_hi) | ((carry_lo | carry_hi) & sum_lo & sum_hi);
+  // a counter of up to 6 bits (missing inputs 0), bit-sliced: bit c of every operand
+  // belongs to counter c, so one bitwise operation advances all counters of a column
+  // (Verilator evaluates a column as one machine word); bit 2 is 0 below 4 inputs
+  function automatic logic [3*N-1:0] count6(input logic [N-1:0] b0, b1, b2, b3, b4, b5);
+    logic [N-1:0] sum_lo, sum_hi, carry_lo, carry_hi;
+    sum_lo = b0 ^ b1 ^ b2;
+    carry_lo = (b0 & b1) | (b0 & b2) | (b1 & b2);
+    sum_hi = b3 ^ b4 ^ b5;
+    carry_hi = (b3 & b4) | (b3 & b5) | (b4 & b5);
+    count6 = {(carry_lo & carry_hi) | ((carry_lo | carry_hi) & sum_lo & sum_hi),
+              carry_lo ^ carry_hi ^ (sum_lo & sum_hi),
+              sum_lo ^ sum_hi};
+  endfunction
+
+  // Input i of a column's counters, one bit per counter: counters take their inputs in
+  // strided rows (counter c's input i is row first_row(i) + c), so input i of all
+  // counters is one contiguous slice: every counter has input i below LAST, only the
+  // FULL ones above it.
+  function automatic int first_row(input int i, input int full, input int last);
+    first_row = i * full + (i < last ? i : last);
+  endfunction
+
+  function automatic logic [N-1:0] counter_input(input logic [N-1:0] column, input int i,
+                                                 input int g, input int full, input int last);
+    int k;
+    k = full + (i < last ? 1 : 0);
+    counter_input = i < g ? (column >> first_row(i, full, last)) & ~({N{1'b1}} << k) : '0;
   endfunction
 
   wire [N-1:0] lanes_match = x ~^ w;
 
+  // Level t's bits, column j as N rows (row r at bit r; rows at and above the column's
+  // height are 0): `level[t].column[j].in_bits`.
   for (genvar t = 0; t < LEVELS; t++) begin : level
     localparam logic [C*HW-1:0] H = level_heights(t);
-    localparam logic [C*HW-1:0] H_NEXT = next_heights(H, group(t));
     localparam int G = group(t);
-    wire [W-1:0] in_bits;
-    wire [W-1:0] out_bits;
-    wire [W-1:0] held_bits;  // out_bits, registered when a register follows this level
     wire [TAG_BITS-1:0] in_level_tag, held_tag;
 
     if (t == 0) begin : lanes
-      assign in_bits = W'(lanes_match);
       assign in_level_tag = in_tag;
     end else begin : previous
-      assign in_bits = level[t-1].held_bits;
       assign in_level_tag = level[t-1].held_tag;
     end
 
@@ -147,44 +167,65 @@ module xnor_popcount #(
       localparam int LAST = last_size(HJ, G);
       localparam int K = counters(HJ, G);
       localparam int P = passed(HJ, G);
-      // rows of the next level's columns j+1 and j+2 before this column's bits 1 and 2
-      localparam int BIT1_ROW = counters(height(H, j + 1), G) + passed(height(H, j + 1), G);
-      localparam int BIT2_ROW = counters(height(H, j + 2), G) + passed(height(H, j + 2), G)
-                                + counters(height(H, j + 1), G);
-      localparam int H_OUT = height(H_NEXT, j);
+      // rows of the next level's column j: this column's bit 0s, its passed bits, bit 1s
+      // of column j-1's counters, bit 2s of column j-2's counters
+      localparam int BIT1_ROW = K + P;
+      localparam int BIT2_ROW = BIT1_ROW + counters(height(H, j - 1), G);
+      wire [N-1:0] in_bits;
+      wire [N-1:0] out_bits;
+      wire [N-1:0] held_bits;  // out_bits, registered when a register follows this level
+      wire [3*N-1:0] sums;     // counter c's count bit k at [k*N + c]; 0 without counters
+      wire [N-1:0] passed_bits, bit1_rows, bit2_rows;
 
-      for (genvar c = 0; c < K; c++) begin : counter
-        localparam int SIZE = c < FULL ? G : LAST;
-        logic [2:0] sum;
-        assign sum = count6(6'(in_bits[j*N + c*G +: SIZE]));
-        assign out_bits[j*N + c] = sum[0];
-        if (j + 1 < C) begin : bit1
-          assign out_bits[(j+1)*N + BIT1_ROW + c] = sum[1];
-        end
-        if (SIZE >= 4 && j + 2 < C) begin : bit2
-          assign out_bits[(j+2)*N + BIT2_ROW + c] = sum[2];
-        end
+      if (t > 0) begin : previous
+        assign in_bits = level[t-1].column[j].held_bits;
+      end else if (j == 0) begin : lanes
+        assign in_bits = lanes_match;
+      end else begin : no_lanes
+        assign in_bits = '0;
       end
-      if (P > 0) begin : pass
-        assign out_bits[j*N + K +: P] = in_bits[j*N + (K > 0 ? FULL*G + LAST : 0) +: P];
+
+      if (K > 0) begin : counting
+        assign sums = count6(counter_input(in_bits, 0, G, FULL, LAST),
+                             counter_input(in_bits, 1, G, FULL, LAST),
+                             counter_input(in_bits, 2, G, FULL, LAST),
+                             counter_input(in_bits, 3, G, FULL, LAST),
+                             counter_input(in_bits, 4, G, FULL, LAST),
+                             counter_input(in_bits, 5, G, FULL, LAST));
+        assign passed_bits = in_bits >> (FULL * G + LAST);
+      end else begin : no_counters
+        assign sums = '0;
+        assign passed_bits = in_bits;
       end
-      if (H_OUT < N) begin : empty_rows
-        assign out_bits[j*N + H_OUT +: N - H_OUT] = '0;
+      if (j >= 1) begin : carry_in
+        assign bit1_rows = level[t].column[j-1].sums[N +: N] << BIT1_ROW;
+      end else begin : no_carry_in
+        assign bit1_rows = '0;
+      end
+      if (j >= 2) begin : top_in
+        assign bit2_rows = level[t].column[j-2].sums[2*N +: N] << BIT2_ROW;
+      end else begin : no_top_in
+        assign bit2_rows = '0;
+      end
+      assign out_bits = sums[0 +: N] | (passed_bits << K) | bit1_rows | bit2_rows;
+
+      if (LEVELS_PER_REG > 0 && (t + 1) % LEVELS_PER_REG == 0) begin : pipeline
+        logic [N-1:0] bits_q;
+        always_ff @(posedge ap_clk) if (enable) bits_q <= out_bits;
+        assign held_bits = bits_q;
+      end else begin : direct
+        assign held_bits = out_bits;
       end
     end
 
     if (LEVELS_PER_REG > 0 && (t + 1) % LEVELS_PER_REG == 0) begin : pipeline
-      logic [W-1:0] bits_q;
       logic [TAG_BITS-1:0] tag_q;
       always_ff @(posedge ap_clk) begin
         if (!ap_rst_n) tag_q <= '0;
         else if (enable) tag_q <= in_level_tag;
-        if (enable) bits_q <= out_bits;
       end
-      assign held_bits = bits_q;
       assign held_tag = tag_q;
     end else begin : direct
-      assign held_bits = out_bits;
       assign held_tag = in_level_tag;
     end
   end
@@ -195,12 +236,12 @@ module xnor_popcount #(
   for (genvar j = 0; j < C; j++) begin : final_rows
     localparam int HJ = height(H_FINAL, j);
     if (HJ >= 1) begin : first
-      assign row0[j] = level[LEVELS-1].held_bits[j*N];
+      assign row0[j] = level[LEVELS-1].column[j].held_bits[0];
     end else begin : no_first
       assign row0[j] = 1'b0;
     end
     if (HJ >= 2) begin : second
-      assign row1[j] = level[LEVELS-1].held_bits[j*N + 1];
+      assign row1[j] = level[LEVELS-1].column[j].held_bits[1];
     end else begin : no_second
       assign row1[j] = 1'b0;
     end
