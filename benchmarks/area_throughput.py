@@ -8,7 +8,6 @@ model's (the slowest layer), which the co-simulation matches within a few percen
 (README). Writes ``results/area_throughput.md/.json/.png``.
 """
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
@@ -18,7 +17,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 from qonnx.core.modelwrapper import ModelWrapper  # noqa: E402
 
-from benchmarks.common import RESULTS_DIR, machine_info, machine_line, write_result  # noqa: E402
+from benchmarks.common import (RESULTS_DIR, add_render_flag, committed, machine_info,  # noqa: E402
+                               machine_line, publish)
 from export.build import ExportConfig, export_model  # noqa: E402
 from hw.area_report import XC7Z020, area_table, instance_areas  # noqa: E402
 from hw.artifacts import DATAFLOW_FILE  # noqa: E402
@@ -81,11 +81,10 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     source = parser.add_mutually_exclusive_group(required=True)
     source.add_argument("--ckpt", help="measure this checkpoint")
-    source.add_argument("--render", action="store_true",
-                        help="rewrite the table and plot from the committed JSON, no re-measuring")
+    add_render_flag(source, "the table and plot")
     args = parser.parse_args(argv)
     if args.render:
-        data = json.loads((RESULTS_DIR / "area_throughput.json").read_text())
+        data = committed("area_throughput")
         rows, info = data["rows"], data["machine"]
     else:
         torch_model = load_model(args.ckpt)
@@ -93,9 +92,8 @@ def main(argv=None):
             rows = [measure(torch_model, fps, Path(tmp) / str(fps)) for fps in TARGETS_FPS]
         info = machine_info()
     plot(rows, RESULTS_DIR / "area_throughput.png")
-    text = markdown(rows, info)
-    print(text)
-    print(write_result("area_throughput", text, {"machine": info, "rows": rows}))
+    publish("area_throughput", {"machine": info, "rows": rows},
+            lambda d: markdown(d["rows"], d["machine"]))
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ PNG (PSNR against LUT, the 80% LUT line, frames/s as colour); the chosen point: 
 feasible Pareto point of highest validation PSNR.
 """
 import argparse
-from pathlib import Path
 
 import matplotlib
 

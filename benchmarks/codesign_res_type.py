@@ -12,11 +12,10 @@ DSP (no DSP budget, as before) and once with ``hw.res_type.SetResType`` for the 
 DSP budget (80% of the xc7z020's). Writes ``results/codesign_res_type.md/.json``.
 """
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import RESULTS_DIR, machine_info, machine_line, write_result
+from benchmarks.common import add_render_flag, committed, machine_info, machine_line, publish
 from codesign import point
 from codesign.space import load_space
 
@@ -76,16 +75,11 @@ def markdown(rows, info) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--render", action="store_true",
-                        help="rewrite the table from the committed JSON, no re-measuring")
+    add_render_flag(parser)
     args = parser.parse_args(argv)
-    if args.render:
-        data = json.loads((RESULTS_DIR / "codesign_res_type.json").read_text())
-    else:
-        data = {"machine": machine_info(), "rows": measure()}
-    text = markdown(data["rows"], data["machine"])
-    print(text)
-    print(write_result("codesign_res_type", text, data))
+    data = (committed("codesign_res_type") if args.render
+            else {"machine": machine_info(), "rows": measure()})
+    publish("codesign_res_type", data, lambda d: markdown(d["rows"], d["machine"]))
 
 
 if __name__ == "__main__":

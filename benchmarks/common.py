@@ -82,3 +82,22 @@ def write_result(name, markdown, data):
         tmp.write_text(text)
         os.replace(tmp, path)
     return md_path
+
+
+def add_render_flag(parser, what="the table"):
+    """``--render``: rewrite a result's Markdown from its committed JSON (``committed``)."""
+    parser.add_argument("--render", action="store_true",
+                        help=f"rewrite {what} from the committed JSON, no re-measuring")
+
+
+def committed(name) -> dict:
+    """The committed ``results/<name>.json``."""
+    return json.loads((RESULTS_DIR / f"{name}.json").read_text())
+
+
+def publish(name, data, markdown):
+    """Print ``markdown(data)`` and write it with ``data`` as ``results/<name>.md/.json``."""
+    text = markdown(data)
+    print(text)
+    print(write_result(name, text, data))
+

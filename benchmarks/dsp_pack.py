@@ -13,11 +13,10 @@ corrected inside the DSP), and **single**, PACK_PAIRS forced off (one DSP48E1 pe
 product). Writes ``results/dsp_pack.md/.json``.
 """
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
-from benchmarks.common import RESULTS_DIR, machine_info, machine_line, write_result
+from benchmarks.common import add_render_flag, committed, machine_info, machine_line, publish
 from benchmarks.timing import INT_MVAU, folded_mvaus, int8_mvau, timed
 from hw import mvau
 from hw.area_report import TARGET_LUT_LEVELS
@@ -92,18 +91,15 @@ def markdown(data) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--render", action="store_true",
-                        help="rewrite the table from the committed JSON, no re-measuring")
+    add_render_flag(parser)
     args = parser.parse_args(argv)
     if args.render:
-        data = json.loads((RESULTS_DIR / "dsp_pack.json").read_text())
+        data = committed("dsp_pack")
     else:
         with tempfile.TemporaryDirectory(prefix="dsp_pack_") as tmp:
             data = {"machine": machine_info(), "int_mvau": list(INT_MVAU), "folds": FOLDS,
                     "rows": measure(Path(tmp))}
-    text = markdown(data)
-    print(text)
-    print(write_result("dsp_pack", text, data))
+    publish("dsp_pack", data, markdown)
 
 
 if __name__ == "__main__":

@@ -13,13 +13,12 @@ on a fully unfolded layer (one weight word, SF*NF == 1) the weights are constant
 of ``hw.area.timing_proxy``. Writes ``results/int_res_type.md/.json``.
 """
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import RESULTS_DIR, machine_info, machine_line, write_result
+from benchmarks.common import add_render_flag, committed, machine_info, machine_line, publish
 from benchmarks.timing import BICUBIC_FOLDS, INT_FOLDS, INT_MVAU, timed
 from hw.area_report import TARGET_LUT_LEVELS
 from hw.mvau import generate_int_mvau, product_style
@@ -81,17 +80,14 @@ def markdown(rows, info) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--render", action="store_true",
-                        help="rewrite the table from the committed JSON, no re-measuring")
+    add_render_flag(parser)
     args = parser.parse_args(argv)
     if args.render:
-        data = json.loads((RESULTS_DIR / "int_res_type.json").read_text())
+        data = committed("int_res_type")
     else:
         with tempfile.TemporaryDirectory(prefix="int_res_type_") as tmp:
             data = {"machine": machine_info(), "rows": measure(Path(tmp))}
-    text = markdown(data["rows"], data["machine"])
-    print(text)
-    print(write_result("int_res_type", text, data))
+    publish("int_res_type", data, lambda d: markdown(d["rows"], d["machine"]))
 
 
 if __name__ == "__main__":

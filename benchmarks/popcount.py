@@ -14,7 +14,6 @@ LUT levels: longest combinational path after mapping (``hw.area.lut_levels``).
 Writes ``results/popcount.md/.json``.
 """
 import argparse
-import json
 import resource
 import tempfile
 import time
@@ -24,8 +23,8 @@ import numpy as np
 from onnx import helper
 from qonnx.custom_op.registry import getCustomOp
 
-from benchmarks.common import (RESULTS_DIR, files_at_commit, machine_info, machine_line,
-                               write_result)
+from benchmarks.common import (add_render_flag, committed, files_at_commit, machine_info,
+                               machine_line, publish)
 from hw import xnor_popcount
 from hw.area import synth_area_and_levels
 from hw.codegen import header, write_wrapper
@@ -154,11 +153,10 @@ def main(argv=None):
     source = parser.add_mutually_exclusive_group()
     source.add_argument("--points", type=parse_points, default=POINTS,
                         help="SIMDxPE foldings, comma-separated (SIMD | 288, PE | 32)")
-    source.add_argument("--render", action="store_true",
-                        help="rewrite the table from the committed JSON, no re-measuring")
+    add_render_flag(source)
     args = parser.parse_args(argv)
     if args.render:
-        data = json.loads((RESULTS_DIR / "popcount.json").read_text())
+        data = committed("popcount")
     else:
         with tempfile.TemporaryDirectory(prefix="popcount_") as tmp:
             work = Path(tmp)
@@ -169,9 +167,7 @@ def main(argv=None):
         data = {"machine": machine_info(), "mw": MW, "mh": MH,
                 "adder_chain_commit": ADDER_CHAIN_COMMIT,
                 "levels_per_reg": xnor_popcount.LEVELS_PER_REG, "rows": rows}
-    text = markdown(data["rows"], data["machine"])
-    print(text)
-    print(write_result("popcount", text, data))
+    publish("popcount", data, lambda d: markdown(d["rows"], d["machine"]))
 
 
 if __name__ == "__main__":

@@ -16,14 +16,13 @@ thresholds per channel on their accumulator range: T = 1 isolates the dot produc
 fold: (MW / SIMD) (MH / PE). Writes ``results/srb_cost.md/.json``.
 """
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
 import numpy as np
 import torch
 
-from benchmarks.common import RESULTS_DIR, machine_info, machine_line, write_result
+from benchmarks.common import add_render_flag, committed, machine_info, machine_line, publish
 from benchmarks.popcount import timed_synth
 from hw.mvau import generate_int_mvau, generate_xnor_mvau
 from train.quant import srb_integer_weight
@@ -122,11 +121,10 @@ def main(argv=None):
     parser.add_argument("--fold", default="32x4", help="SIMDxPE (SIMD | 9C, PE | C)")
     parser.add_argument("--thresholds", default="1,255", help="T values, comma-separated")
     parser.add_argument("--ratio-log2", default="2,1", help="SRB m values, comma-separated")
-    parser.add_argument("--render", action="store_true",
-                        help="rewrite the table from the committed JSON, no re-measuring")
+    add_render_flag(parser)
     args = parser.parse_args(argv)
     if args.render:
-        data = json.loads((RESULTS_DIR / "srb_cost.json").read_text())
+        data = committed("srb_cost")
     else:
         simd, pe = (int(v) for v in args.fold.split("x"))
         thresholds = [int(t) for t in args.thresholds.split(",")]
@@ -137,9 +135,7 @@ def main(argv=None):
                 *(measure("srb", args.channels, simd, pe, t, Path(tmp), m) for m in ratios))]
         data = {"machine": machine_info(), "channels": args.channels, "simd": simd, "pe": pe,
                 "thresholds": thresholds, "rows": rows}
-    text = markdown(data)
-    print(text)
-    print(write_result("srb_cost", text, data))
+    publish("srb_cost", data, markdown)
 
 
 if __name__ == "__main__":

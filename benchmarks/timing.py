@@ -19,15 +19,14 @@ products added in one combinational cycle), same weights and generated wrapper. 
 ``results/timing.md/.json``.
 """
 import argparse
-import json
 import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.common import (RESULTS_DIR, files_at_commit, machine_info, machine_line,
-                               write_result)
+from benchmarks.common import (add_render_flag, committed, files_at_commit, machine_info,
+                               machine_line, publish, write_result)
 from hw import elementwise_add
 from hw.area import synth_area_and_timing
 from hw.area_report import TARGET_LUT_LEVELS
@@ -188,11 +187,10 @@ def markdown(rows, info) -> str:
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--render", action="store_true",
-                        help="rewrite the table from the committed JSON, no re-measuring")
+    add_render_flag(parser)
     args = parser.parse_args(argv)
     if args.render:
-        data = json.loads((RESULTS_DIR / "timing.json").read_text())
+        data = committed("timing")
     else:
         data = {"machine": machine_info(), "before_commit": BEFORE_COMMIT,
                 "target_lut_levels": TARGET_LUT_LEVELS, "rows": []}
@@ -205,9 +203,7 @@ def main(argv=None):
             for measure in sections:  # written after each: a long run keeps what it measured
                 data["rows"] += measure()
                 write_result("timing", markdown(data["rows"], data["machine"]), data)
-    text = markdown(data["rows"], data["machine"])
-    print(text)
-    print(write_result("timing", text, data))
+    publish("timing", data, lambda d: markdown(d["rows"], d["machine"]))
 
 
 if __name__ == "__main__":
