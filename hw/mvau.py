@@ -41,6 +41,15 @@ def packs_pairs(pe: int, in_bits: int, in_signed: bool, weight_bits: int) -> boo
     return pe % 2 == 0 and mul_pair.fits_one_dsp(in_bits, in_signed, weight_bits)
 
 
+def dsp48_count(simd: int, pe: int, in_bits: int, in_signed: bool, weights: np.ndarray) -> int:
+    """DSP48E1s of an integer MVAU with DSP products: one per SIMD*PE lane, or one per
+    pair of lanes where the RTL pairs them (weights stored in their smallest signed width,
+    as ``generate_int_mvau`` stores them)."""
+    lanes = simd * pe
+    weight_bits = signed_bits(int(weights.min()), int(weights.max()))
+    return lanes // 2 if packs_pairs(pe, in_bits, in_signed, weight_bits) else lanes
+
+
 def pipeline_latency(n_thresholds: int, dot_latency: int = 0) -> int:
     """Cycles from the first input transfer to the last output transfer beyond one per
     fold step: issue, read, the dot product's ``dot_latency`` registers, accumulate

@@ -1,6 +1,7 @@
 """FINN's ``resType`` of every integer MVAU for a DSP48E1 budget: ``SetResType``.
 
-An integer MVAU builds its SIMD*PE products in DSP48E1s ("dsp", one per product) or in
+An integer MVAU builds its SIMD*PE products in DSP48E1s ("dsp", one per product, or
+one per pair of products where ``hw.mvau.packs_pairs`` pairs them) or in
 LUTs ("lut": shift-adds of the weight's bits, or of the constant weights' signed digits
 when the layer is fully unfolded; ``hw.mvau.product_style``). Nodes whose resType is
 "auto" (FINN's default) are decided here, as FINN's "auto" leaves the choice to the
@@ -14,6 +15,7 @@ from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
 from hw.graph import op_kind
+from hw.mvau import dsp48_count
 
 
 def integer_mvaus(model) -> list:
@@ -28,10 +30,12 @@ def with_res_type(model, res_type: str):
     return model
 
 
-def dsp_lanes(node) -> int:
-    """DSP48E1s of an integer MVAU with DSP products: one per SIMD*PE lane."""
+def dsp48s(node, model) -> int:
+    """DSP48E1s of integer MVAU ``node`` with DSP products, as its RTL builds them."""
     op = getCustomOp(node)
-    return op.get_nodeattr("SIMD") * op.get_nodeattr("PE")
+    idt = op.get_input_datatype()
+    return dsp48_count(op.get_nodeattr("SIMD"), op.get_nodeattr("PE"), idt.bitwidth(),
+                       idt.signed(), model.get_initializer(node.input[1]))
 
 
 class SetResType(Transformation):
@@ -49,18 +53,19 @@ class SetResType(Transformation):
 
         nodes = integer_mvaus(model)
         auto = [n for n in nodes if getCustomOp(n).get_nodeattr("resType") == "auto"]
-        used = sum(dsp_lanes(n) for n in nodes if getCustomOp(n).get_nodeattr("resType") == "dsp")
+        used = sum(dsp48s(n, model) for n in nodes
+                   if getCustomOp(n).get_nodeattr("resType") == "dsp")
 
         def luts_saved_per_dsp(node):
             saved = (int_mvau_estimate(node, model, "lut")["LUT"]
                      - int_mvau_estimate(node, model, "dsp")["LUT"])
-            return saved / dsp_lanes(node)
+            return saved / dsp48s(node, model)
 
         saved = {} if self.dsp_budget is None else {n.name: luts_saved_per_dsp(n) for n in auto}
         auto.sort(key=lambda n: saved.get(n.name, 0), reverse=True)
         for node in auto:
             fits = self.dsp_budget is None or (saved[node.name] > 0 and
-                                               used + dsp_lanes(node) <= self.dsp_budget)
+                                               used + dsp48s(node, model) <= self.dsp_budget)
             getCustomOp(node).set_nodeattr("resType", "dsp" if fits else "lut")
-            used += dsp_lanes(node) if fits else 0
+            used += dsp48s(node, model) if fits else 0
         return model, False
