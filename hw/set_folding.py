@@ -13,7 +13,7 @@ import numpy as np
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
-from hw import sliding_window
+from hw import mvau, sliding_window
 from hw.folding import divisors, smallest_fold
 from hw.graph import op_kind
 
@@ -50,12 +50,29 @@ def _fold_mvau(model, node, target):
     lanes = window.get_nodeattr("IFMChannels") if window is not None and not parallel else mw
     simd = smallest_fold(vectors * mw * mh, divisors(lanes), target)
     pe = smallest_fold(vectors * (mw // simd) * mh, divisors(mh), target)
+    if window is None or parallel:
+        simd, pe = _paired_fold(model, node, simd, pe)
     op.set_nodeattr("SIMD", simd)
     op.set_nodeattr("PE", pe)
     if window is not None:
         window.set_nodeattr("parallel_window", int(parallel))
         _fold_window_producers(model, node, window.get_nodeattr("IFMChannels") if parallel
                                else simd)
+
+
+def _paired_fold(model, node, simd, pe):
+    """(SIMD/2, 2*PE) where that builds the integer MVAU's products in fewer DSP48E1s (an
+    even PE pairs two lanes of one input in one DSP, ``hw.mvau.packs_pairs``), else
+    (SIMD, PE). Same lanes, same cycles; only where SIMD is not tied to a folded window's."""
+    op = getCustomOp(node)
+    if op.get_nodeattr("binaryXnorMode") or simd % 2 or op.get_nodeattr("MH") % (2 * pe):
+        return simd, pe
+    idt, weights = op.get_input_datatype(), model.get_initializer(node.input[1])
+
+    def dsp48s(s, p):
+        return mvau.dsp48_count(s, p, idt.bitwidth(), idt.signed(), weights)
+
+    return (simd // 2, 2 * pe) if dsp48s(simd // 2, 2 * pe) < dsp48s(simd, pe) else (simd, pe)
 
 
 def _fold_window_producers(model, node, simd):
