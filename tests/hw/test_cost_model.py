@@ -8,6 +8,8 @@ a video-rate design, coarser on small ones, FF coarser than LUT, and below the
 calibrated range (fewer than 16 XNOR lanes) up to a factor of two off.
 """
 import json
+import re
+from pathlib import Path
 
 import pytest
 import torch
@@ -17,6 +19,7 @@ from hw.area import synth_area, yosys_available
 from hw.cost_model import (CALIBRATION_FILE, PARALLEL_WINDOW, RESOURCES, candidates, instance_features,
                            load_models, model_kind, relative_errors)
 from hw.graph import topological_nodes
+from hw.mvau import INT_KINDS
 from hw.stitch import stitch
 from train.archs import build_model
 from train.cli import read_onnx
@@ -68,3 +71,57 @@ def test_calibration_error_is_reported_per_kind():
     errors = relative_errors(samples)
     assert set(errors) == set(load_models())
     assert all(0 <= mean <= worst for by_res in errors.values() for mean, worst, _ in by_res.values())
+
+
+@pytest.fixture(scope="module")
+def paired_design(tmp_path_factory):
+    """16 channels, 1 block, x2, folded for 2 cycles per pixel of a 4x64 frame: its head
+    (SIMD 9 x PE 8) and tail (SIMD 144 x PE 2) integer MVAUs pair their DSP products."""
+    work = tmp_path_factory.mktemp("cost_model_pairs")
+    torch.manual_seed(0)
+    model = build_model({"type": "BinarySRResNet", "channels": 16, "blocks": 1}, 2, 1).eval()
+    export_model(model, ExportConfig(work / "export", 4, 64, target_fps=100e6 / (2 * 4 * 64)),
+                 log=lambda *a: None)
+    graph = read_onnx(work / "export" / "dataflow.onnx")
+    return graph, stitch(graph, work / "rtl")
+
+
+def dsp_mvaus(graph, design) -> list:
+    """(instance, features, PACK_PAIRS of its generated wrapper) per integer MVAU with DSP
+    products."""
+    nodes = {node.name: node for node in topological_nodes(graph.graph)}
+    found = []
+    for inst in design.instances:
+        if model_kind(inst) == INT_KINDS["dsp"]:
+            wrapper = Path(inst.sources[-1]).read_text()
+            pack = int(re.search(r"\.PACK_PAIRS\((\d)\)", wrapper).group(1))
+            found.append((inst, instance_features(inst, nodes, graph), pack))
+    return found
+
+
+def test_multipliers_are_the_dsps_the_rtl_builds(paired_design):
+    """``multipliers`` counts a DSP48E1 per product, one per pair where the generated RTL
+    packs pairs (PACK_PAIRS): the same rule as the generator, not a copy of it."""
+    layers = dsp_mvaus(*paired_design)
+    assert any(pack for _, _, pack in layers) and not all(pack for _, _, pack in layers)
+    for inst, features, pack in layers:
+        assert features["multipliers"] == features["lanes"] // (2 if pack else 1), inst.name
+        assert (features["paired_bits"] > 0) == bool(pack), inst.name
+
+
+@pytest.mark.skipif(not yosys_available(), reason="yosys is not installed")
+def test_paired_dsp_mvau_is_within_tolerance_of_yosys(paired_design):
+    """The head MVAU with products paired (72 products, 36 DSP48E1s): the DSP count
+    within TOLERANCE (one block), LUT and FF too. Its shapes are a calibration sample's
+    (the calibration's 16-channel point), its weights and thresholds are not."""
+    inst, features, _ = min((layer for layer in dsp_mvaus(*paired_design) if layer[2]),
+                            key=lambda layer: layer[1]["lanes"])
+    estimate = load_models()[INT_KINDS["dsp"]].estimate(features)
+    area = synth_area(inst.sources, inst.module, inst.parameters)
+    measured = {"LUT": area["LUT"] + area["LUTRAM"], "FF": area["FF"],
+                "BRAM18": area["BRAM18"], "DSP48E1": area["DSP48E1"]}
+    assert measured["DSP48E1"] == features["multipliers"]
+    for res in RESOURCES:
+        fraction, cells = TOLERANCE[res]
+        assert abs(estimate[res] - measured[res]) <= max(fraction * measured[res], cells), \
+            f"{inst.name} {res}: estimate {estimate[res]}, yosys {measured[res]}"

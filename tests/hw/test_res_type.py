@@ -5,7 +5,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from export.build import ExportConfig, export_model
 from hw.cost_model import int_mvau_estimate
-from hw.res_type import SetResType, dsp_lanes, integer_mvaus
+from hw.res_type import SetResType, dsp_count, integer_mvaus
 from train.archs import build_model
 from train.cli import read_onnx
 
@@ -27,7 +27,7 @@ def res_types(model) -> dict:
 
 
 def dsps(model) -> int:
-    return sum(dsp_lanes(n) for n in integer_mvaus(model)
+    return sum(dsp_count(n, model) for n in integer_mvaus(model)
                if getCustomOp(n).get_nodeattr("resType") == "dsp")
 
 
@@ -50,9 +50,10 @@ def test_dsps_go_where_they_save_most_luts_within_the_budget(graph):
     model = with_auto(graph)
     nodes = integer_mvaus(model)
     saved = {n.name: (int_mvau_estimate(n, model, "lut")["LUT"]
-                      - int_mvau_estimate(n, model, "dsp")["LUT"]) / dsp_lanes(n) for n in nodes}
+                      - int_mvau_estimate(n, model, "dsp")["LUT"]) / dsp_count(n, model)
+             for n in nodes}
     best = max(nodes, key=lambda n: saved[n.name])
-    budget = dsp_lanes(best)
+    budget = dsp_count(best, model)
     model = model.transform(SetResType(budget))
     assert dsps(model) <= budget
     assert res_types(model)[best.name] == "dsp"
@@ -62,9 +63,10 @@ def test_nodes_set_to_dsp_count_against_the_budget(graph):
     model = with_auto(graph)
     first = integer_mvaus(model)[0]
     getCustomOp(first).set_nodeattr("resType", "dsp")
-    model = model.transform(SetResType(dsp_lanes(first)))
+    budget = dsp_count(first, model)
+    model = model.transform(SetResType(budget))
     assert res_types(model)[first.name] == "dsp"
-    assert dsps(model) == dsp_lanes(first)
+    assert dsps(model) == budget
 
 
 def test_negative_budget_is_refused():
