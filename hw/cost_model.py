@@ -264,7 +264,7 @@ def spread(found: dict, per_kind: int) -> dict:
 
 
 # integer MVAUs with LUT products above these lanes take minutes of yosys each
-MAX_LANES_IN_LUTS = {mvau.INT_KINDS["lut"]: 144, mvau.INT_KINDS["constant"]: 128}
+MAX_LANES_IN_LUTS = {mvau.INT_KINDS["lut"]: 64, mvau.INT_KINDS["constant"]: 128}
 
 
 def _mvau_lanes_above(max_lanes):
