@@ -30,17 +30,35 @@ TOLERANCE = {"LUT": (0.35, 40), "FF": (0.6, 40), "BRAM18": (0, 1), "DSP48E1": (0
 KINDS = ("FMPadding", PARALLEL_WINDOW, "binary MVAU", "Thresholding")
 
 
-@pytest.fixture(scope="module")
-def small_design(tmp_path_factory):
-    """An 8-channel, 1-block x2 model exported for a 4x64 frame, folded for 9 cycles per
-    pixel at 100 MHz (72-lane binary MVAUs, parallel windows)."""
-    work = tmp_path_factory.mktemp("cost_model")
-    torch.manual_seed(1)
-    model = build_model({"type": "BinarySRResNet", "channels": 8, "blocks": 1}, 2, 1).eval()
-    export_model(model, ExportConfig(work / "export", 4, 64, target_fps=100e6 / (9 * 4 * 64)),
+def exported_design(work, seed, channels, cycles_per_pixel):
+    """A ``channels``-channel, 1-block x2 model exported for a 4x64 frame, folded for
+    ``cycles_per_pixel`` at 100 MHz, and stitched: (graph, design)."""
+    torch.manual_seed(seed)
+    model = build_model({"type": "BinarySRResNet", "channels": channels, "blocks": 1}, 2, 1)
+    export_model(model.eval(), ExportConfig(work / "export", 4, 64,
+                                            target_fps=100e6 / (cycles_per_pixel * 4 * 64)),
                  log=lambda *a: None)
     graph = read_onnx(work / "export" / "dataflow.onnx")
     return graph, stitch(graph, work / "rtl")
+
+
+@pytest.fixture(scope="module")
+def small_design(tmp_path_factory):
+    """8 channels, 9 cycles per pixel (72-lane binary MVAUs, parallel windows)."""
+    return exported_design(tmp_path_factory.mktemp("cost_model"), 1, 8, 9)
+
+def yosys_resources(inst) -> dict:
+    area = synth_area(inst.sources, inst.module, inst.parameters)
+    return {"LUT": area["LUT"] + area["LUTRAM"], "FF": area["FF"], "BRAM18": area["BRAM18"],
+            "DSP48E1": area["DSP48E1"]}
+
+
+def assert_within_tolerance(label, estimate, measured):
+    for res in RESOURCES:
+        fraction, cells = TOLERANCE[res]
+        allowed = max(fraction * measured[res], cells)
+        assert abs(estimate[res] - measured[res]) <= allowed, \
+            f"{label} {res}: estimate {estimate[res]}, yosys {measured[res]}"
 
 
 @pytest.mark.skipif(not yosys_available(), reason="yosys is not installed")
@@ -51,14 +69,7 @@ def test_cost_model_is_within_tolerance_of_yosys_on_small_layers(small_design):
     for kind in KINDS:
         inst = next(inst for (k, _), inst in layers.items() if k == kind)
         estimate = load_models()[kind].estimate(instance_features(inst, nodes, graph))
-        area = synth_area(inst.sources, inst.module, inst.parameters)
-        measured = {"LUT": area["LUT"] + area["LUTRAM"], "FF": area["FF"],
-                    "BRAM18": area["BRAM18"], "DSP48E1": area["DSP48E1"]}
-        for res in RESOURCES:
-            fraction, cells = TOLERANCE[res]
-            allowed = max(fraction * measured[res], cells)
-            assert abs(estimate[res] - measured[res]) <= allowed, \
-                f"{kind} {inst.name} {res}: estimate {estimate[res]}, yosys {measured[res]}"
+        assert_within_tolerance(f"{kind} {inst.name}", estimate, yosys_resources(inst))
 
 
 def test_every_stitched_kind_has_a_calibrated_model(small_design):
@@ -75,16 +86,9 @@ def test_calibration_error_is_reported_per_kind():
 
 @pytest.fixture(scope="module")
 def paired_design(tmp_path_factory):
-    """16 channels, 1 block, x2, folded for 2 cycles per pixel of a 4x64 frame: its head
-    (SIMD 9 x PE 8) and tail (SIMD 144 x PE 2) integer MVAUs pair their DSP products."""
-    work = tmp_path_factory.mktemp("cost_model_pairs")
-    torch.manual_seed(0)
-    model = build_model({"type": "BinarySRResNet", "channels": 16, "blocks": 1}, 2, 1).eval()
-    export_model(model, ExportConfig(work / "export", 4, 64, target_fps=100e6 / (2 * 4 * 64)),
-                 log=lambda *a: None)
-    graph = read_onnx(work / "export" / "dataflow.onnx")
-    return graph, stitch(graph, work / "rtl")
-
+    """16 channels, 2 cycles per pixel: its head (SIMD 9 x PE 8) and tail (SIMD 144 x PE 2)
+    integer MVAUs pair their DSP products, the bicubic skip's 13-bit weights do not."""
+    return exported_design(tmp_path_factory.mktemp("cost_model_pairs"), 0, 16, 2)
 
 def dsp_mvaus(graph, design) -> list:
     """(instance, features, PACK_PAIRS of its generated wrapper) per integer MVAU with DSP
@@ -111,17 +115,12 @@ def test_multipliers_are_the_dsps_the_rtl_builds(paired_design):
 
 @pytest.mark.skipif(not yosys_available(), reason="yosys is not installed")
 def test_paired_dsp_mvau_is_within_tolerance_of_yosys(paired_design):
-    """The head MVAU with products paired (72 products, 36 DSP48E1s): the DSP count
-    within TOLERANCE (one block), LUT and FF too. Its shapes are a calibration sample's
-    (the calibration's 16-channel point), its weights and thresholds are not."""
+    """The head MVAU with products paired (72 products, 36 DSP48E1s, 255 thresholds):
+    yosys builds the DSPs ``multipliers`` counts, and the estimate is within TOLERANCE.
+    Not a calibration sample (the paired samples are dsp_pack's int8 72x4 layers)."""
     inst, features, _ = min((layer for layer in dsp_mvaus(*paired_design) if layer[2]),
                             key=lambda layer: layer[1]["lanes"])
-    estimate = load_models()[INT_KINDS["dsp"]].estimate(features)
-    area = synth_area(inst.sources, inst.module, inst.parameters)
-    measured = {"LUT": area["LUT"] + area["LUTRAM"], "FF": area["FF"],
-                "BRAM18": area["BRAM18"], "DSP48E1": area["DSP48E1"]}
+    measured = yosys_resources(inst)
     assert measured["DSP48E1"] == features["multipliers"]
-    for res in RESOURCES:
-        fraction, cells = TOLERANCE[res]
-        assert abs(estimate[res] - measured[res]) <= max(fraction * measured[res], cells), \
-            f"{inst.name} {res}: estimate {estimate[res]}, yosys {measured[res]}"
+    assert_within_tolerance(inst.name, load_models()[INT_KINDS["dsp"]].estimate(features),
+                            measured)
