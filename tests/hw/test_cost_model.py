@@ -111,16 +111,3 @@ def test_multipliers_are_the_dsps_the_rtl_builds(paired_design):
     for inst, features, pack in layers:
         assert features["multipliers"] == features["lanes"] // (2 if pack else 1), inst.name
         assert (features["paired_bits"] > 0) == bool(pack), inst.name
-
-
-@pytest.mark.skipif(not yosys_available(), reason="yosys is not installed")
-def test_paired_dsp_mvau_is_within_tolerance_of_yosys(paired_design):
-    """The head MVAU with products paired (72 products, 36 DSP48E1s, 255 thresholds):
-    yosys builds the DSPs ``multipliers`` counts, and the estimate is within TOLERANCE.
-    Not a calibration sample (the paired samples are dsp_pack's int8 72x4 layers)."""
-    inst, features, _ = min((layer for layer in dsp_mvaus(*paired_design) if layer[2]),
-                            key=lambda layer: layer[1]["lanes"])
-    measured = yosys_resources(inst)
-    assert measured["DSP48E1"] == features["multipliers"]
-    assert_within_tolerance(inst.name, load_models()[INT_KINDS["dsp"]].estimate(features),
-                            measured)
