@@ -24,6 +24,7 @@ from scipy.optimize import nnls
 
 from hw import mvau, sliding_window
 from hw.graph import topological_nodes
+from hw.res_type import dsp_count, packs_pairs_of
 
 CALIBRATION_FILE = Path(__file__).resolve().parent / "cost_model_calibration.json"
 # what a point pays: LUT counts logic and LUTRAM (both occupy LUTs), as the area report
@@ -50,6 +51,20 @@ def _mvau_features(inst, node, model):
             "pe_acc_bits": pe * acc_bits,
             "threshold_bits": mh * _thresholds(model, node, 2) * acc_bits,
             "weight_bits": mw * mh * w_bits}
+
+
+def _dsp_mvau_features(inst, node, model):
+    """Integer MVAUs with DSP products: ``multipliers``, the DSP48E1s as the RTL builds
+    them (``dsp_count``: two products of one input per DSP where it packs
+    pairs). A paired DSP's two products leave it apart, so the first adders after them,
+    which yosys puts in a single product's DSP post-adder, are in LUTs: ``paired_bits``,
+    the paired products' bits (benchmarks/results/dsp_pack.md)."""
+    op = getCustomOp(node)
+    products = op.get_nodeattr("SIMD") * op.get_nodeattr("PE")
+    weights = model.get_initializer(node.input[1]).astype(np.int64)
+    product_bits = op.get_input_datatype().bitwidth() + mvau.int_weight_bits(weights)
+    return {**_mvau_features(inst, node, model), "multipliers": dsp_count(node, model),
+            "paired_bits": products * product_bits if packs_pairs_of(node, model) else 0}
 
 
 def _constant_mvau_features(inst, node, model):
@@ -113,7 +128,7 @@ def _dwc_features(inst, node, model):
 
 FEATURES = {
     "binary MVAU": _mvau_features,
-    "integer MVAU": _mvau_features,
+    mvau.INT_KINDS["dsp"]: _dsp_mvau_features,
     mvau.INT_KINDS["lut"]: _mvau_features,
     mvau.INT_KINDS["constant"]: _constant_mvau_features,
     "Thresholding": _thresholding_features,
@@ -262,7 +277,9 @@ def _mvau_lanes_above(max_lanes):
     return skip
 
 
-POPCOUNT_RESULT = Path(__file__).resolve().parents[1] / "benchmarks" / "results" / "popcount.json"
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "results"
+POPCOUNT_RESULT = RESULTS / "popcount.json"
+DSP_PACK_RESULT = RESULTS / "dsp_pack.json"
 
 
 def popcount_samples(path=POPCOUNT_RESULT) -> list:
@@ -277,6 +294,32 @@ def popcount_samples(path=POPCOUNT_RESULT) -> list:
                           "threshold_bits": mh * acc_bits, "weight_bits": mw * mh},
              "area": {k: r["tree"][k] for k in ("LUT", "LUTRAM", "FF", "BRAM18", "DSP48E1")}}
             for r in result["rows"]]
+
+
+def dsp_pack_samples(path=DSP_PACK_RESULT) -> list:
+    """The int8 x int8 MVAUs (MW 72, MH 4, no thresholds) that ``benchmarks/dsp_pack.py``
+    synthesized with yosys with products paired and single, up to SIMD 72 x PE 4: the
+    paired layers measured side by side with the same layer a DSP per product. The
+    accumulator: the generator's width for the benchmark's weights, 21 bits."""
+    result = json.loads(Path(path).read_text())
+    (mw, mh), io_bits, acc_bits = result["int_mvau"], 8, 21
+    samples = []
+    for r in result["rows"]:
+        simd, pe = map(int, r["fold"].split(" x "))
+        products, paired = simd * pe, r["products"] == "paired"
+        samples.append({
+            "kind": mvau.INT_KINDS["dsp"], "source": "benchmarks/results/dsp_pack.json",
+            "features": {"one": 1, "lanes": products, "lane_bits": products * io_bits ** 2,
+                         "pe_acc_bits": pe * acc_bits, "threshold_bits": 0,
+                         "weight_bits": mw * mh * io_bits,
+                         "multipliers": products // 2 if paired else products,
+                         "paired_bits": products * 2 * io_bits if paired else 0},
+            "area": {k: r[k] for k in ("LUT", "LUTRAM", "FF", "BRAM18", "DSP48E1")}})
+    return samples
+
+
+# yosys results of benchmarks that synthesized layers a calibration run cannot wait for
+BENCHMARK_SAMPLES = {"binary MVAU": popcount_samples, mvau.INT_KINDS["dsp"]: dsp_pack_samples}
 
 
 def calibrate(graphs, out=CALIBRATION_FILE, max_lanes=1200, per_kind=6, jobs=2,
@@ -309,8 +352,9 @@ def calibrate(graphs, out=CALIBRATION_FILE, max_lanes=1200, per_kind=6, jobs=2,
 
         with ThreadPoolExecutor(jobs) as pool:
             samples = list(pool.map(measure, chosen.items()))
-    if kinds is None or "binary MVAU" in kinds:
-        samples += popcount_samples()
+    for kind, benchmark_samples in BENCHMARK_SAMPLES.items():
+        if kinds is None or kind in kinds:
+            samples += benchmark_samples()
     if kinds is not None and Path(out).is_file():
         samples = [s for s in json.loads(Path(out).read_text())["samples"]
                    if s["kind"] not in kinds] + samples

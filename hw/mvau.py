@@ -41,13 +41,10 @@ def packs_pairs(pe: int, in_bits: int, in_signed: bool, weight_bits: int) -> boo
     return pe % 2 == 0 and mul_pair.fits_one_dsp(in_bits, in_signed, weight_bits)
 
 
-def dsp48_count(simd: int, pe: int, in_bits: int, in_signed: bool, weights: np.ndarray) -> int:
-    """DSP48E1s of an integer MVAU with DSP products: one per SIMD*PE lane, or one per
-    pair of lanes where the RTL pairs them (weights stored in their smallest signed width,
-    as ``generate_int_mvau`` stores them)."""
-    lanes = simd * pe
-    weight_bits = signed_bits(int(weights.min()), int(weights.max()))
-    return lanes // 2 if packs_pairs(pe, in_bits, in_signed, weight_bits) else lanes
+def int_weight_bits(weights: np.ndarray) -> int:
+    """Signed bits an integer MVAU stores its weights in unless told: the fewest that hold
+    them (what ``packs_pairs`` sees of a graph's layer)."""
+    return signed_bits(weights.min(), weights.max())
 
 
 def pipeline_latency(n_thresholds: int, dot_latency: int = 0) -> int:
@@ -192,7 +189,7 @@ def generate_int_mvau(
     res_type: FINN's resType, how products are built (``product_style``).
     """
     weights = np.asarray(weights, dtype=np.int64)
-    wb = signed_bits(weights.min(), weights.max())
+    wb = int_weight_bits(weights)
     if weight_elem_bits is not None and weight_elem_bits < wb:
         raise ValueError(f"int_mvau {name}: weights need {wb} signed bits, got {weight_elem_bits}")
     return _generate(

@@ -1,21 +1,22 @@
 """FINN's ``resType`` of every integer MVAU for a DSP48E1 budget: ``SetResType``.
 
-An integer MVAU builds its SIMD*PE products in DSP48E1s ("dsp", one per product, or
-one per pair of products where ``hw.mvau.packs_pairs`` pairs them) or in
-LUTs ("lut": shift-adds of the weight's bits, or of the constant weights' signed digits
-when the layer is fully unfolded; ``hw.mvau.product_style``). Nodes whose resType is
+An integer MVAU builds its SIMD*PE products in DSP48E1s ("dsp": one per product, or one
+per two PE lanes where ``hw.mvau.packs_pairs``) or in LUTs ("lut": shift-adds of the
+weight's bits, or of the constant weights' signed digits when the layer is fully
+unfolded; ``hw.mvau.product_style``). Nodes whose resType is
 "auto" (FINN's default) are decided here, as FINN's "auto" leaves the choice to the
 backend: with no budget every one takes DSPs; with a budget the DSPs go first to the
 layers where one DSP saves the most LUTs (``hw.cost_model`` estimates of both styles),
 while the DSPs of the layers set to "dsp" and those given so far fit the budget, and the
 rest build their products in LUTs (so does a layer whose LUT products cost no more LUTs,
-as constant weights often do). Run after folding (the cost is per SIMD*PE lane).
+as constant weights often do). Run after folding (the cost is per product).
 """
+import numpy as np
 from qonnx.custom_op.registry import getCustomOp
 from qonnx.transformation.base import Transformation
 
+from hw import mvau
 from hw.graph import op_kind
-from hw.mvau import dsp48_count
 
 
 def integer_mvaus(model) -> list:
@@ -30,12 +31,22 @@ def with_res_type(model, res_type: str):
     return model
 
 
-def dsp48s(node, model) -> int:
-    """DSP48E1s of integer MVAU ``node`` with DSP products, as its RTL builds them."""
+def packs_pairs_of(node, model) -> bool:
+    """Whether integer MVAU ``node`` of ``model`` with DSP products multiplies its PE lanes
+    in pairs, as ``hw.graph_layers`` generates it (weights in their fewest signed bits)."""
     op = getCustomOp(node)
     idt = op.get_input_datatype()
-    return dsp48_count(op.get_nodeattr("SIMD"), op.get_nodeattr("PE"), idt.bitwidth(),
-                       idt.signed(), model.get_initializer(node.input[1]))
+    weights = model.get_initializer(node.input[1]).astype(np.int64)
+    return mvau.packs_pairs(op.get_nodeattr("PE"), idt.bitwidth(), idt.signed(),
+                            mvau.int_weight_bits(weights))
+
+
+def dsp_count(node, model) -> int:
+    """DSP48E1s of integer MVAU ``node`` of ``model`` with DSP products, as the RTL builds
+    them: one per SIMD*PE product, one per pair of products where it packs pairs."""
+    op = getCustomOp(node)
+    products = op.get_nodeattr("SIMD") * op.get_nodeattr("PE")
+    return products // 2 if packs_pairs_of(node, model) else products
 
 
 class SetResType(Transformation):
@@ -53,19 +64,19 @@ class SetResType(Transformation):
 
         nodes = integer_mvaus(model)
         auto = [n for n in nodes if getCustomOp(n).get_nodeattr("resType") == "auto"]
-        used = sum(dsp48s(n, model) for n in nodes
+        used = sum(dsp_count(n, model) for n in nodes
                    if getCustomOp(n).get_nodeattr("resType") == "dsp")
 
         def luts_saved_per_dsp(node):
             saved = (int_mvau_estimate(node, model, "lut")["LUT"]
                      - int_mvau_estimate(node, model, "dsp")["LUT"])
-            return saved / dsp48s(node, model)
+            return saved / dsp_count(node, model)
 
         saved = {} if self.dsp_budget is None else {n.name: luts_saved_per_dsp(n) for n in auto}
         auto.sort(key=lambda n: saved.get(n.name, 0), reverse=True)
         for node in auto:
             fits = self.dsp_budget is None or (saved[node.name] > 0 and
-                                               used + dsp48s(node, model) <= self.dsp_budget)
+                                               used + dsp_count(node, model) <= self.dsp_budget)
             getCustomOp(node).set_nodeattr("resType", "dsp" if fits else "lut")
-            used += dsp48s(node, model) if fits else 0
+            used += dsp_count(node, model) if fits else 0
         return model, False

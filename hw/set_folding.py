@@ -61,18 +61,20 @@ def _fold_mvau(model, node, target):
 
 
 def _paired_fold(model, node, simd, pe):
-    """(SIMD/2, 2*PE) where that builds the integer MVAU's products in fewer DSP48E1s (an
-    even PE pairs two lanes of one input in one DSP, ``hw.mvau.packs_pairs``), else
-    (SIMD, PE). Same lanes, same cycles; only where SIMD is not tied to a folded window's."""
+    """(SIMD/2, 2*PE) where that pairs the integer MVAU's products in DSP48E1s and (SIMD,
+    PE) does not (an even PE pairs two lanes of one input in one DSP,
+    ``hw.mvau.packs_pairs``), else (SIMD, PE). Same lanes, same cycles, half the DSPs; only
+    where SIMD is not tied to a folded window's."""
     op = getCustomOp(node)
     if op.get_nodeattr("binaryXnorMode") or simd % 2 or op.get_nodeattr("MH") % (2 * pe):
         return simd, pe
-    idt, weights = op.get_input_datatype(), model.get_initializer(node.input[1])
+    idt = op.get_input_datatype()
+    weight_bits = mvau.int_weight_bits(model.get_initializer(node.input[1]).astype(np.int64))
 
-    def dsp48s(s, p):
-        return mvau.dsp48_count(s, p, idt.bitwidth(), idt.signed(), weights)
+    def pairs(p):
+        return mvau.packs_pairs(p, idt.bitwidth(), idt.signed(), weight_bits)
 
-    return (simd // 2, 2 * pe) if dsp48s(simd // 2, 2 * pe) < dsp48s(simd, pe) else (simd, pe)
+    return (simd // 2, 2 * pe) if pairs(2 * pe) and not pairs(pe) else (simd, pe)
 
 
 def _fold_window_producers(model, node, simd):

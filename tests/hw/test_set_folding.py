@@ -6,7 +6,7 @@ from qonnx.custom_op.registry import getCustomOp
 
 from export.build import ExportConfig, export_model
 from hw.graph import op_kind
-from hw.res_type import dsp48s, integer_mvaus
+from hw.res_type import dsp_count, integer_mvaus
 from hw.set_folding import SetFolding
 from train.archs import build_model
 from train.cli import read_onnx
@@ -40,7 +40,7 @@ def test_the_tail_trades_simd_for_pe_to_pair_its_products(graph):
     # FINN's rule alone gives SIMD 72 x PE 1 (a DSP48E1 per product): the same 72 lanes
     # as 36 x 2 take the same MW/SIMD * MH/PE = 4 cycles per pixel in half the DSPs
     assert fold(tail) == (36, 2)
-    assert dsp48s(tail, graph) == 36
+    assert dsp_count(tail, graph) == 36
 
 
 def test_pairing_keeps_every_layers_cycles(graph):
