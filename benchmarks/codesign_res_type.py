@@ -1,5 +1,5 @@
-"""The co-design search's pruned 16/24/32-channel points, costed again with resType, and
-the 16-channel 2-block point at 150 MHz (a recipe candidate, not a search trial).
+"""The co-design search's pruned 16/24/32-channel points, costed again with resType (trial 6,
+24 channels and 2 blocks at 150 MHz, is the recipe configs/pynq_z2_1080p60_x2.yaml).
 
     python -m benchmarks.codesign_res_type            (an export per point and setting)
     python -m benchmarks.codesign_res_type --render   (table from the committed JSON)
@@ -22,10 +22,9 @@ from codesign.space import load_space
 
 SPACE = Path("configs/codesign/pynq_z2_x2.yaml")
 # pruned trials of benchmarks/results/codesign.md: (trial, channels, blocks,
-# convs_per_block, weight_bits, clock_mhz); trial None: the recipe candidate
-POINTS = [(None, 16, 2, 1, 6, 150), (18, 16, 1, 1, 6, 200), (4, 16, 2, 1, 6, 100),
-          (6, 24, 2, 1, 6, 150), (5, 24, 2, 1, 8, 200), (14, 32, 1, 2, 6, 200),
-          (1, 32, 1, 1, 6, 100)]
+# convs_per_block, weight_bits, clock_mhz)
+POINTS = [(18, 16, 1, 1, 6, 200), (4, 16, 2, 1, 6, 100), (6, 24, 2, 1, 6, 150),
+          (5, 24, 2, 1, 8, 200), (14, 32, 1, 2, 6, 200), (1, 32, 1, 1, 6, 100)]
 SETTINGS = {"every product in a DSP": False, "SetResType for the DSP budget": True}
 
 
@@ -68,8 +67,7 @@ def markdown(rows, info) -> str:
         in_luts = ", ".join(f"{name} ({kind.split('(')[1][:-1]})"
                             for name, kind in r["integer_mvaus"].items() if "(" in kind) or "-"
         lines.append(
-            f"| {'-' if r['trial'] is None else r['trial']} | {r['channels']} | {r['blocks']} | "
-            f"{r['convs_per_block']} | "
+            f"| {r['trial']} | {r['channels']} | {r['blocks']} | {r['convs_per_block']} | "
             f"{r['weight_bits']} | {r['clock_mhz']} | {r['setting']} | {res['LUT']:,} | "
             f"{res['FF']:,} | {res['BRAM18']} | {res['DSP48E1']} | {r['fps']:.1f} | {in_luts} | "
             f"{'yes' if r['infeasible'] is None else 'no: ' + r['infeasible']} |")

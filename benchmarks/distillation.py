@@ -4,10 +4,10 @@
 
 Trains the teacher (``--teacher-config``, default ``configs/bench_x2.yaml``: the 32-channel,
 4-block binary model) for ``--teacher-iters``, or reuses its run when present, then the
-chosen model (``--config``, default ``configs/pynq_z2_1080p60_x2.yaml``: 8 channels, 1 block)
+chosen model (``--config``, default ``configs/pynq_z2_1080p60_x2.yaml``, the co-designed recipe)
 for ``--iters`` iterations per variant: without a teacher, with the L1 to the teacher's SR
 output, and with that plus the feature term at the matched block (train/distill.py; the
-student's one block against the teacher's last, maps summed over channels because the
+student's blocks matched with the teacher's by depth, maps summed over channels because the
 widths differ). Every run has the same seed, data order, patches and cosine schedule, so
 the variants differ only in the teacher's terms; the budget is a number of iterations, so
 the machine's load does not change it (a distilled step also runs the teacher forward:
